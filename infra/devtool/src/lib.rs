@@ -1,0 +1,343 @@
+//! Deterministic demo data for `make dev`: one user with a bank connection,
+//! two accounts, a year of realistic transactions (and their monthly
+//! summaries), budgets, chat and notifications. Same seed, same data.
+
+use expenzez_domain::entities::*;
+use expenzez_domain::ids::*;
+use expenzez_domain::keys::Category;
+use expenzez_domain::time::YearMonth;
+use expenzez_domain::{Currency, Email, Money, Timestamp};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+
+pub const DEMO_USER_ID: &str = "00000000-0000-4000-8000-000000000001";
+pub const DEMO_EMAIL: &str = "demo@expenzez.local";
+
+/// Everything `make dev` loads.
+#[derive(Debug, Clone)]
+pub struct DemoData {
+    pub profile: UserProfile,
+    pub claim: EmailClaim,
+    pub connection: BankConnection,
+    pub accounts: Vec<BankAccount>,
+    pub transactions: Vec<Transaction>,
+    pub summaries: Vec<MonthlySummary>,
+    pub budgets: Vec<UserBudget>,
+    pub chat: Vec<ChatMessage>,
+    pub notifications: Vec<NotificationHistory>,
+    pub preferences: NotificationPreferences,
+}
+
+struct Pattern {
+    category: &'static str,
+    merchants: &'static [&'static str],
+    /// Typical amount in pence, and how many per month.
+    typical: i64,
+    per_month: u32,
+}
+
+const SPENDING: &[Pattern] = &[
+    Pattern { category: "groceries", merchants: &["Tesco", "Sainsbury's", "Aldi", "Waitrose"], typical: 4_200, per_month: 9 },
+    Pattern { category: "eating_out", merchants: &["Pret A Manger", "Nando's", "Dishoom", "Greggs"], typical: 1_450, per_month: 7 },
+    Pattern { category: "transport", merchants: &["TfL", "Trainline", "Uber", "Shell"], typical: 920, per_month: 12 },
+    Pattern { category: "shopping", merchants: &["Amazon", "John Lewis", "Boots", "Argos"], typical: 2_800, per_month: 4 },
+    Pattern { category: "entertainment", merchants: &["Netflix", "Spotify", "Odeon", "Steam"], typical: 1_100, per_month: 3 },
+    Pattern { category: "utilities", merchants: &["Octopus Energy", "Thames Water", "BT"], typical: 6_500, per_month: 2 },
+];
+
+/// Demo data for the year ending at `until` (exclusive), from `seed`.
+pub fn generate(seed: u64, until: Timestamp) -> DemoData {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let user = UserId::new(DEMO_USER_ID).expect("valid id");
+    let gbp = Currency::gbp();
+    let start = until.plus_seconds(-365 * 86_400);
+    let email = Email::parse(DEMO_EMAIL).expect("valid email");
+    let conn_id = ConnectionId::new("demo-conn-1").expect("valid id");
+
+    let profile = UserProfile {
+        user_id: user.clone(),
+        email: email.clone(),
+        name: "Demo User".into(),
+        created_at: start,
+        updated_at: start,
+        last_login_at: None,
+        preferences: UserPreferences {
+            theme: Theme::Light,
+            currency: gbp.clone(),
+            notifications: NotificationSwitches { transactions: true, budgets: true, security: true, marketing: false },
+            privacy: Some(PrivacySettings { share_analytics: false, biometric_enabled: true, pin_enabled: false }),
+            language: Some("en".into()),
+            timezone: Some("Europe/London".into()),
+        },
+        status: UserStatus::Active,
+        email_verified: true,
+        phone_verified: None,
+        kyc: None,
+        platform: Some(Platform::Ios),
+        app_version: Some("1.0.0".into()),
+        device_id: None,
+        first_name: Some("Demo".into()),
+        last_name: Some("User".into()),
+        phone: None,
+        address: None,
+        city: Some("London".into()),
+        postcode: None,
+        country: Some("GB".into()),
+        birthdate: None,
+        occupation: None,
+        company: None,
+    };
+    let claim = EmailClaim { email, user_id: user.clone(), claimed_at: start };
+
+    let connection = BankConnection {
+        connection_id: conn_id.clone(),
+        user_id: user.clone(),
+        bank_name: "Demo Bank".into(),
+        bank_logo: None,
+        bic: None,
+        connection_type: ConnectionType::OpenBanking,
+        provider: Provider::Truelayer,
+        status: ConnectionStatus::Active,
+        last_sync: Some(until),
+        next_sync: Some(until.plus_seconds(15 * 60)),
+        access_token: None,
+        refresh_token: None,
+        token_expiry: None,
+        last_error: None,
+        created_at: start,
+        updated_at: until,
+        consent: Consent { granted_at: until.plus_seconds(-30 * 86_400), expires_at: Some(until.plus_seconds(60 * 86_400)), permissions: vec!["accounts".into(), "transactions".into(), "balance".into()], institution_consent: None },
+        stats: ConnectionStats { total_accounts: 2, last_successful_sync: Some(until), sync_count: 1, error_count: 0 },
+    };
+
+    let mk_account = |id: &str, name: &str, kind: AccountType, current: i64, masked: &str| BankAccount {
+        account_id: AccountId::new(id).expect("valid id"),
+        connection_id: conn_id.clone(),
+        user_id: user.clone(),
+        account_name: name.into(),
+        account_type: kind,
+        currency: gbp.clone(),
+        // Demo accounts carry only masked numbers: nothing restricted in plaintext.
+        account_number: None,
+        sort_code: None,
+        iban: None,
+        account_number_masked: Some(masked.into()),
+        sort_code_masked: Some("**-**-42".into()),
+        iban_masked: None,
+        balance: Balance { available: Money::from_minor(current), current: Money::from_minor(current), overdraft: None, currency: gbp.clone(), last_updated: until },
+        status: AccountStatus::Active,
+        is_visible: true,
+        provider: AccountProvider { bank_name: "Demo Bank".into(), display_name: "Demo Bank".into(), logo: None },
+        created_at: start,
+        updated_at: until,
+        last_sync_at: until,
+        transaction_summary: TransactionSummary { total_transactions: 0, last_transaction_date: None, average_monthly_spending: Money::ZERO },
+    };
+    let accounts = vec![
+        mk_account("demo-current", "Everyday Current Account", AccountType::Checking, 243_517, "****4321"),
+        mk_account("demo-savings", "Rainy Day Saver", AccountType::Savings, 1_250_000, "****8765"),
+    ];
+    let current = &accounts[0];
+
+    let mut transactions = Vec::new();
+    let mut push = |rng: &mut StdRng, at: Timestamp, category: &str, merchant: &str, minor: i64| {
+        let n = transactions.len();
+        let stable = format!("demo-{n:05}");
+        let id = TransactionId::deterministic("truelayer", &current.account_id, &stable);
+        transactions.push(Transaction {
+            transaction_id: id,
+            account_id: current.account_id.clone(),
+            user_id: user.clone(),
+            amount: Money::from_minor(minor),
+            currency: gbp.clone(),
+            description: merchant.to_uppercase(),
+            reference: None,
+            timestamp: at,
+            processing_date: None,
+            value_date: None,
+            category: TransactionCategory {
+                primary: Category::new(category).expect("valid category"),
+                secondary: None,
+                confidence: (rng.gen_range(70..100) as f64) / 100.0,
+                user_modified: false,
+                provider_primary: Some(category.into()),
+            },
+            merchant: Some(Merchant { name: merchant.into(), category: None, logo: None, location: None }),
+            transaction_type: if minor < 0 { TransactionType::Debit } else { TransactionType::Credit },
+            transaction_code: None,
+            created_at: at,
+            updated_at: at,
+            user_note: None,
+            tags: None,
+            is_hidden: false,
+            ai_insights: None,
+            running_balance: None,
+            is_pending: false,
+            exclude_from_spend: false,
+            bank_name: Some("Demo Bank".into()),
+            account_type: Some("checking".into()),
+            source: Some(TransactionSource::Truelayer),
+            provider_transaction_id: Some(stable),
+        });
+    };
+
+    let mut month_start = Timestamp::start_of_day(start.date());
+    while month_start < until {
+        let month_end = month_start.plus_seconds(30 * 86_400).min(until);
+        let span = (month_end.epoch_seconds() - month_start.epoch_seconds()).max(1);
+        // Salary and rent once a month.
+        push(&mut rng, month_start.plus_seconds(9 * 3600), "income", "Acme Ltd Salary", 285_000);
+        push(&mut rng, month_start.plus_seconds(86_400 + 10 * 3600), "housing", "Landlord Rent", -125_000);
+        for p in SPENDING {
+            for _ in 0..p.per_month {
+                let at = month_start.plus_seconds(rng.gen_range(0..span));
+                let merchant = p.merchants[rng.gen_range(0..p.merchants.len())];
+                let amount = (p.typical as f64 * rng.gen_range(0.4..1.8)) as i64;
+                push(&mut rng, at, p.category, merchant, -amount.max(99));
+            }
+        }
+        month_start = month_end;
+    }
+    transactions.sort_by_key(|t| t.timestamp);
+
+    let mut months: BTreeMap<YearMonth, Vec<&Transaction>> = BTreeMap::new();
+    for t in &transactions {
+        months.entry(t.timestamp.month()).or_default().push(t);
+    }
+    let summaries = months
+        .into_iter()
+        .map(|(m, ts)| MonthlySummary::recompute(user.clone(), m, until, ts).expect("demo totals are in range"))
+        .collect();
+
+    let budget = |id: &str, name: &str, category: &str, limit: i64| UserBudget {
+        budget_id: BudgetId::new(id).expect("valid id"),
+        user_id: user.clone(),
+        name: name.into(),
+        category: category.into(),
+        subcategories: None,
+        limit: Money::from_minor(limit),
+        currency: gbp.clone(),
+        spent: Money::ZERO,
+        remaining: Money::from_minor(limit),
+        percentage: 0.0,
+        period: BudgetPeriod { kind: PeriodType::Monthly, start_date: Timestamp::start_of_day(until.date()), end_date: until.plus_seconds(30 * 86_400), is_recurring: true },
+        status: BudgetStatus::Active,
+        is_visible: true,
+        alerts: BudgetAlertSettings { enabled: true, thresholds: vec![50, 80, 100], last_alert_sent: None, alert_count: 0 },
+        history: Vec::new(),
+        ai_recommendations: None,
+        created_at: start,
+        updated_at: until,
+        last_calculated: until,
+        performance: BudgetPerformance { average_monthly_spending: Money::ZERO, trend: BudgetTrend::Stable, achievement_rate: 1.0, best_month: None, worst_month: None },
+    };
+    let budgets = vec![
+        budget("demo-budget-main", "Monthly spending", "all", 150_000),
+        budget("demo-budget-groceries", "Groceries", "groceries", 40_000),
+        budget("demo-budget-eating-out", "Eating out", "eating_out", 12_000),
+    ];
+
+    let chat = [("user", "How much did I spend on groceries last month?"), ("assistant", "You spent £378.20 on groceries last month, 6% less than the month before.")]
+        .iter()
+        .enumerate()
+        .map(|(i, (role, content))| {
+            let at = until.plus_seconds(-3600 + i as i64);
+            ChatMessage {
+                message_id: MessageId::new(format!("demo-msg-{i}")).expect("valid id"),
+                conversation_id: None,
+                user_id: user.clone(),
+                role: if *role == "user" { ChatRole::User } else { ChatRole::Assistant },
+                content: (*content).into(),
+                content_type: ContentType::Text,
+                structured_data: None,
+                timestamp: at,
+                ttl: ChatMessage::ttl_for(at),
+                context: None,
+                processing_metadata: None,
+                feedback: None,
+                status: MessageStatus::Delivered,
+                error: None,
+            }
+        })
+        .collect();
+
+    let notifications = (0..3)
+        .map(|i| {
+            let at = until.plus_seconds(-(i + 1) * 86_400);
+            NotificationHistory {
+                notification_id: NotificationId::new(format!("demo-notification-{i}")).expect("valid id"),
+                user_id: user.clone(),
+                title: ["Budget alert", "Large transaction", "Weekly summary"][i as usize].into(),
+                body: ["You have used 80% of Groceries", "£250.00 at John Lewis", "You spent £312.40 this week"][i as usize].into(),
+                kind: [NotificationType::Budget, NotificationType::Transaction, NotificationType::Insight][i as usize],
+                priority: NotificationPriority::Normal,
+                delivery_status: DeliveryStatus::Delivered,
+                sent_at: at,
+                delivered_at: Some(at),
+                opened_at: None,
+                target_devices: vec![],
+                channels: vec![Channel::Push],
+                data: None,
+                delivery_attempts: vec![],
+                user_actions: None,
+                ttl: NotificationHistory::ttl_for(at),
+                batch_id: None,
+                template_id: None,
+                version: "1".into(),
+            }
+        })
+        .collect();
+
+    let preferences = NotificationPreferences {
+        user_id: user.clone(),
+        global_enabled: true,
+        quiet_hours: QuietHours { enabled: false, start_time: "22:00".into(), end_time: "08:00".into(), timezone: "Europe/London".into() },
+        categories: NotificationCategories {
+            transactions: TransactionNotifications { enabled: true, threshold: Some(Money::from_minor(10_000)), include_deposits: true, include_withdrawals: true, instant_notification: true },
+            budgets: BudgetNotifications { enabled: true, warning_threshold: 80, exceeded_alert: true, weekly_digest: true },
+            security: SecurityNotifications { enabled: true, login_alerts: true, device_changes: true, suspicious_activity: true },
+            insights: InsightNotifications { enabled: true, weekly_report: true, monthly_report: true, spending_tips: false },
+            marketing: MarketingNotifications { enabled: false, product_updates: false, promotions: false, surveys: false },
+        },
+        channels: Channels { push: true, email: false, sms: false },
+        custom_rules: None,
+        updated_at: until,
+        last_reviewed_at: None,
+    };
+
+    DemoData { profile, claim, connection, accounts, transactions, summaries, budgets, chat, notifications, preferences }
+}
+
+/// The end of the demo year: midnight UTC of `today`, so the data is the same
+/// all day on every machine, and recent enough that chat and notifications
+/// (TTL 30 and 90 days) are not already expired.
+pub fn demo_until(today: Timestamp) -> Timestamp {
+    Timestamp::start_of_day(today.date())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_and_consistent() {
+        let today = Timestamp::parse("2026-11-24T15:04:05Z").unwrap();
+        let a = generate(42, demo_until(today));
+        let b = generate(42, demo_until(today.plus_seconds(3600)));
+        assert_eq!(a.transactions, b.transactions);
+        assert!(a.transactions.len() > 400, "a year of activity");
+        let ids: std::collections::HashSet<_> = a.transactions.iter().map(|t| &t.transaction_id).collect();
+        assert_eq!(ids.len(), a.transactions.len(), "unique ids");
+        // Each summary equals the sum recomputed from its month's transactions.
+        let mut total_debit = 0i64;
+        for s in &a.summaries {
+            let month: Vec<_> = a.transactions.iter().filter(|t| t.timestamp.month() == s.month).collect();
+            let debit: i64 = month.iter().filter(|t| t.amount.is_negative()).map(|t| -t.amount.minor()).sum();
+            assert_eq!(s.totals.debit.minor(), debit);
+            total_debit += debit;
+        }
+        assert!(total_debit > 0);
+        assert!(a.transactions.iter().all(|t| t.timestamp < demo_until(today)));
+    }
+}

@@ -1,0 +1,358 @@
+use super::{ttl_after_days, Entity};
+use crate::ids::{AccountId, ConnectionId, TransactionId, UserId};
+use crate::keys::{gsi1_sync_due, gsi2_transaction, gsi3_transaction, Category, IndexKey, ItemKey};
+use crate::money::{Currency, Money};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionType {
+    Oauth,
+    OpenBanking,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Truelayer,
+    Plaid,
+    Yapily,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Active,
+    Expired,
+    Error,
+    ReconnectRequired,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncError {
+    pub code: String,
+    pub message: String,
+    pub timestamp: Timestamp,
+    pub retry_count: u32,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Consent {
+    pub granted_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub permissions: Vec<String>,
+    pub institution_consent: Option<String>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionStats {
+    pub total_accounts: u32,
+    /// The seed has it required; a connection that never synced has none yet.
+    pub last_successful_sync: Option<Timestamp>,
+    pub sync_count: u64,
+    pub error_count: u64,
+}
+
+/// Seed §Bank Connection. `accessToken`/`refreshToken` are encrypted before
+/// they are stored (the field-encryption issue); here they are opaque strings.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BankConnection {
+    pub connection_id: ConnectionId,
+    pub user_id: UserId,
+    pub bank_name: String,
+    pub bank_logo: Option<String>,
+    pub bic: Option<String>,
+    pub connection_type: ConnectionType,
+    pub provider: Provider,
+    pub status: ConnectionStatus,
+    /// The seed has it required; absent until the first sync.
+    pub last_sync: Option<Timestamp>,
+    pub next_sync: Option<Timestamp>,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub token_expiry: Option<Timestamp>,
+    pub last_error: Option<SyncError>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub consent: Consent,
+    pub stats: ConnectionStats,
+}
+
+impl BankConnection {
+    /// Syncable connections are in the due index; others are not (sparse GSI1).
+    pub fn is_syncable(&self) -> bool {
+        self.status == ConnectionStatus::Active || self.status == ConnectionStatus::Error
+    }
+}
+
+impl Entity for BankConnection {
+    const ENTITY_TYPE: &'static str = "BANK_CONNECTION";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::BankConnection(self.user_id.clone(), self.connection_id.clone())
+    }
+    fn index_keys(&self) -> Vec<IndexKey> {
+        match self.next_sync {
+            Some(at) if self.is_syncable() => vec![gsi1_sync_due(at, &self.user_id, &self.connection_id)],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountType {
+    Checking,
+    Savings,
+    Credit,
+    Investment,
+    Loan,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Closed,
+    Suspended,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Balance {
+    pub available: Money,
+    pub current: Money,
+    pub overdraft: Option<Money>,
+    pub currency: Currency,
+    pub last_updated: Timestamp,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountProvider {
+    pub bank_name: String,
+    pub display_name: String,
+    pub logo: Option<String>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionSummary {
+    pub total_transactions: u64,
+    pub last_transaction_date: Option<Timestamp>,
+    pub average_monthly_spending: Money,
+}
+
+/// Seed §Bank Account. `accountNumber`, `sortCode`, `iban` are restricted
+/// (encrypted by the field-encryption issue); `accountNumberMasked` is the
+/// plaintext companion the app can list without decryption.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BankAccount {
+    pub account_id: AccountId,
+    pub connection_id: ConnectionId,
+    pub user_id: UserId,
+    pub account_name: String,
+    pub account_type: AccountType,
+    pub currency: Currency,
+    pub account_number: Option<String>,
+    pub sort_code: Option<String>,
+    pub iban: Option<String>,
+    pub account_number_masked: Option<String>,
+    pub sort_code_masked: Option<String>,
+    pub iban_masked: Option<String>,
+    pub balance: Balance,
+    pub status: AccountStatus,
+    pub is_visible: bool,
+    pub provider: AccountProvider,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_sync_at: Timestamp,
+    pub transaction_summary: TransactionSummary,
+}
+
+impl Entity for BankAccount {
+    const ENTITY_TYPE: &'static str = "BANK_ACCOUNT";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::BankAccount(self.user_id.clone(), self.account_id.clone())
+    }
+}
+
+/// `primary` is the effective category (a user's override wins, SPEC §3);
+/// `providerPrimary` keeps the provider's so a re-sync can tell them apart.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionCategory {
+    pub primary: Category,
+    pub secondary: Option<String>,
+    pub confidence: f64,
+    pub user_modified: bool,
+    pub provider_primary: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Coordinates {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantLocation {
+    pub city: String,
+    pub country: String,
+    pub coordinates: Option<Coordinates>,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Merchant {
+    pub name: String,
+    pub category: Option<String>,
+    pub logo: Option<String>,
+    pub location: Option<MerchantLocation>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionType {
+    Debit,
+    Credit,
+    Transfer,
+    Fee,
+    Interest,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    Weekly,
+    Monthly,
+    Yearly,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AiInsights {
+    pub is_recurring: bool,
+    pub frequency: Option<Frequency>,
+    pub next_expected: Option<Timestamp>,
+    pub budget_impact: Money,
+    pub anomaly_score: Option<f64>,
+}
+
+/// Where a transaction came from: typed in by the user, or a bank sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionSource {
+    Manual,
+    Truelayer,
+}
+
+/// Seed §Transaction Record, plus what the app shows (`isPending`,
+/// `excludeFromSpend`, `bankName`, `accountType`) and what sync needs.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    pub transaction_id: TransactionId,
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    pub amount: Money,
+    pub currency: Currency,
+    pub description: String,
+    pub reference: Option<String>,
+    pub timestamp: Timestamp,
+    pub processing_date: Option<Timestamp>,
+    pub value_date: Option<Timestamp>,
+    pub category: TransactionCategory,
+    pub merchant: Option<Merchant>,
+    pub transaction_type: TransactionType,
+    pub transaction_code: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub user_note: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub is_hidden: bool,
+    pub ai_insights: Option<AiInsights>,
+    pub running_balance: Option<Money>,
+    #[serde(default)]
+    pub is_pending: bool,
+    #[serde(default)]
+    pub exclude_from_spend: bool,
+    pub bank_name: Option<String>,
+    pub account_type: Option<String>,
+    pub source: Option<TransactionSource>,
+    /// The provider's stable id the deterministic `transactionId` was made from.
+    pub provider_transaction_id: Option<String>,
+}
+
+impl Entity for Transaction {
+    const ENTITY_TYPE: &'static str = "TRANSACTION";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::Transaction(self.user_id.clone(), self.transaction_id.clone())
+    }
+    fn index_keys(&self) -> Vec<IndexKey> {
+        vec![
+            gsi2_transaction(&self.user_id, self.timestamp, &self.transaction_id),
+            gsi3_transaction(&self.user_id, &self.category.primary, self.timestamp),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncOutcome {
+    Succeeded,
+    Failed,
+    ReconnectRequired,
+}
+
+/// New item: audit of one bank sync (TTL 90 days).
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncRun {
+    pub user_id: UserId,
+    pub connection_id: ConnectionId,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub outcome: SyncOutcome,
+    pub accounts_synced: u32,
+    pub transactions_written: u32,
+    pub transactions_removed: u32,
+    pub duration_ms: u64,
+    pub error_code: Option<String>,
+    #[serde(rename = "TTL")]
+    pub ttl: i64,
+}
+
+impl SyncRun {
+    pub const RETENTION_DAYS: i64 = 90;
+    pub fn ttl_for(started_at: Timestamp) -> i64 {
+        ttl_after_days(started_at, Self::RETENTION_DAYS)
+    }
+}
+
+impl Entity for SyncRun {
+    const ENTITY_TYPE: &'static str = "SYNC_RUN";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::SyncRun(self.user_id.clone(), self.connection_id.clone(), self.started_at)
+    }
+}

@@ -1,0 +1,324 @@
+use super::{ttl_after_days, Entity};
+use crate::ids::{DeviceId, NotificationId, UserId};
+use crate::keys::ItemKey;
+use crate::money::Money;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_with::skip_serializing_none;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DevicePlatform {
+    Ios,
+    Android,
+    Web,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStatus {
+    Active,
+    Inactive,
+    Expired,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceInfo {
+    pub model: String,
+    pub os_version: String,
+    pub app_version: String,
+    pub push_enabled: bool,
+}
+
+/// Seed §Notification Token. The push token identifies a device to the push
+/// service; it is not a credential for our API.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationToken {
+    pub user_id: UserId,
+    pub device_id: DeviceId,
+    pub token: String,
+    pub platform: DevicePlatform,
+    pub status: TokenStatus,
+    pub is_valid: bool,
+    pub device_info: Option<DeviceInfo>,
+    pub last_used: Timestamp,
+    pub total_notifications_sent: u64,
+    pub successful_deliveries: u64,
+    pub failed_deliveries: u64,
+    pub registered_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_validated: Timestamp,
+    pub validation_attempts: u32,
+    pub invalidation_reason: Option<String>,
+}
+
+impl Entity for NotificationToken {
+    const ENTITY_TYPE: &'static str = "NOTIFICATION_TOKEN";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::NotificationToken(self.user_id.clone(), self.device_id.clone())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuietHours {
+    pub enabled: bool,
+    pub start_time: String,
+    pub end_time: String,
+    pub timezone: String,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionNotifications {
+    pub enabled: bool,
+    pub threshold: Option<Money>,
+    pub include_deposits: bool,
+    pub include_withdrawals: bool,
+    pub instant_notification: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetNotifications {
+    pub enabled: bool,
+    pub warning_threshold: u32,
+    pub exceeded_alert: bool,
+    pub weekly_digest: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityNotifications {
+    pub enabled: bool,
+    pub login_alerts: bool,
+    pub device_changes: bool,
+    pub suspicious_activity: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InsightNotifications {
+    pub enabled: bool,
+    pub weekly_report: bool,
+    pub monthly_report: bool,
+    pub spending_tips: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketingNotifications {
+    pub enabled: bool,
+    pub product_updates: bool,
+    pub promotions: bool,
+    pub surveys: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationCategories {
+    pub transactions: TransactionNotifications,
+    pub budgets: BudgetNotifications,
+    pub security: SecurityNotifications,
+    pub insights: InsightNotifications,
+    pub marketing: MarketingNotifications,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Channels {
+    pub push: bool,
+    pub email: bool,
+    pub sms: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleConditionType {
+    Amount,
+    Category,
+    Merchant,
+    Frequency,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleOperator {
+    GreaterThan,
+    LessThan,
+    Equals,
+    Contains,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleCondition {
+    #[serde(rename = "type")]
+    pub kind: RuleConditionType,
+    pub operator: RuleOperator,
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleAction {
+    Notify,
+    DontNotify,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationPriority {
+    High,
+    Normal,
+    Low,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomRule {
+    pub id: String,
+    pub name: String,
+    pub condition: RuleCondition,
+    pub action: RuleAction,
+    pub priority: NotificationPriority,
+}
+
+/// Seed §Notification Preferences.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPreferences {
+    pub user_id: UserId,
+    pub global_enabled: bool,
+    pub quiet_hours: QuietHours,
+    pub categories: NotificationCategories,
+    pub channels: Channels,
+    pub custom_rules: Option<Vec<CustomRule>>,
+    pub updated_at: Timestamp,
+    pub last_reviewed_at: Option<Timestamp>,
+}
+
+impl Entity for NotificationPreferences {
+    const ENTITY_TYPE: &'static str = "NOTIFICATION_PREFERENCES";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::NotificationPreferences(self.user_id.clone())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationType {
+    Transaction,
+    Budget,
+    Security,
+    Insight,
+    Marketing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Sent,
+    Delivered,
+    Failed,
+    Opened,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Push,
+    Email,
+    Sms,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationData {
+    pub transaction_id: Option<String>,
+    pub category: Option<String>,
+    pub amount: Option<Money>,
+    pub deep_link: Option<String>,
+    pub image_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttemptStatus {
+    Success,
+    Failed,
+}
+
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryAttempt {
+    pub timestamp: Timestamp,
+    pub channel: String,
+    pub device_id: String,
+    pub status: AttemptStatus,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserActionKind {
+    Opened,
+    Dismissed,
+    ClickedAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserAction {
+    pub action: UserActionKind,
+    pub timestamp: Timestamp,
+    pub device_id: String,
+}
+
+/// Seed §Notification History (TTL 90 days). The seed's `timestamp` in the
+/// key is `sentAt`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationHistory {
+    pub notification_id: NotificationId,
+    pub user_id: UserId,
+    pub title: String,
+    pub body: String,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    pub priority: NotificationPriority,
+    pub delivery_status: DeliveryStatus,
+    pub sent_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+    pub opened_at: Option<Timestamp>,
+    pub target_devices: Vec<String>,
+    pub channels: Vec<Channel>,
+    pub data: Option<NotificationData>,
+    pub delivery_attempts: Vec<DeliveryAttempt>,
+    pub user_actions: Option<Vec<UserAction>>,
+    #[serde(rename = "TTL")]
+    pub ttl: i64,
+    pub batch_id: Option<String>,
+    pub template_id: Option<String>,
+    /// Notification system version (the seed's string `version`).
+    pub version: String,
+}
+
+impl NotificationHistory {
+    pub const RETENTION_DAYS: i64 = 90;
+    pub fn ttl_for(sent_at: Timestamp) -> i64 {
+        ttl_after_days(sent_at, Self::RETENTION_DAYS)
+    }
+}
+
+impl Entity for NotificationHistory {
+    const ENTITY_TYPE: &'static str = "NOTIFICATION";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::Notification(self.user_id.clone(), self.sent_at, self.notification_id.clone())
+    }
+}

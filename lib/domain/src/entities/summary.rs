@@ -1,0 +1,113 @@
+use super::{Entity, Transaction};
+use crate::ids::UserId;
+use crate::keys::ItemKey;
+use crate::money::Money;
+use crate::time::{Timestamp, YearMonth};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Debit (money out, negative amounts) and credit (money in) totals and counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Totals {
+    /// Sum of the absolute values of negative amounts.
+    pub debit: Money,
+    pub credit: Money,
+    pub debit_count: u64,
+    pub credit_count: u64,
+}
+
+impl Totals {
+    fn add(&mut self, amount: Money, sign: i64) -> Option<()> {
+        let delta = Money::from_minor(amount.abs().minor().checked_mul(sign)?);
+        if amount.is_negative() {
+            self.debit = self.debit.checked_add(delta)?;
+            self.debit_count = self.debit_count.checked_add_signed(sign)?;
+        } else {
+            self.credit = self.credit.checked_add(delta)?;
+            self.credit_count = self.credit_count.checked_add_signed(sign)?;
+        }
+        Some(())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.debit_count == 0 && self.credit_count == 0
+    }
+    pub fn net(&self) -> Money {
+        self.credit.checked_sub(self.debit).unwrap_or_default()
+    }
+}
+
+/// New item: one user's exact totals for one calendar month (UTC), per
+/// effective category. Moved in the same TransactWriteItems as every
+/// transaction change, so it always equals the sum over the transactions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MonthlySummary {
+    pub user_id: UserId,
+    pub month: YearMonth,
+    pub totals: Totals,
+    pub by_category: BTreeMap<String, Totals>,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SummaryError {
+    #[error("transaction is not in this summary's month")]
+    WrongMonth,
+    #[error("summary totals would overflow or go negative")]
+    OutOfRange,
+}
+
+impl MonthlySummary {
+    pub fn empty(user_id: UserId, month: YearMonth, at: Timestamp) -> Self {
+        Self { user_id, month, totals: Totals::default(), by_category: BTreeMap::new(), updated_at: at }
+    }
+
+    /// Counts a transaction in (`sign = 1`) or out (`sign = -1`).
+    fn apply(&mut self, t: &Transaction, sign: i64) -> Result<(), SummaryError> {
+        if t.timestamp.month() != self.month {
+            return Err(SummaryError::WrongMonth);
+        }
+        self.totals.add(t.amount, sign).ok_or(SummaryError::OutOfRange)?;
+        let cat = self.by_category.entry(t.category.primary.as_str().to_string()).or_default();
+        cat.add(t.amount, sign).ok_or(SummaryError::OutOfRange)?;
+        if cat.is_empty() {
+            self.by_category.remove(t.category.primary.as_str());
+        }
+        Ok(())
+    }
+
+    pub fn add(&mut self, t: &Transaction) -> Result<(), SummaryError> {
+        self.apply(t, 1)
+    }
+
+    pub fn remove(&mut self, t: &Transaction) -> Result<(), SummaryError> {
+        self.apply(t, -1)
+    }
+
+    /// The summary recomputed from scratch (what the invariant compares against).
+    pub fn recompute<'a>(
+        user_id: UserId,
+        month: YearMonth,
+        at: Timestamp,
+        txns: impl IntoIterator<Item = &'a Transaction>,
+    ) -> Result<Self, SummaryError> {
+        let mut s = Self::empty(user_id, month, at);
+        for t in txns.into_iter().filter(|t| t.timestamp.month() == month) {
+            s.add(t)?;
+        }
+        Ok(s)
+    }
+
+    /// Same figures, ignoring `updatedAt`.
+    pub fn same_totals(&self, other: &MonthlySummary) -> bool {
+        self.totals == other.totals && self.by_category == other.by_category
+    }
+}
+
+impl Entity for MonthlySummary {
+    const ENTITY_TYPE: &'static str = "MONTHLY_SUMMARY";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::MonthlySummary(self.user_id.clone(), self.month)
+    }
+}

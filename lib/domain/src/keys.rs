@@ -1,0 +1,404 @@
+//! The one place where table keys are built (SPEC §3). Every `PK`, `SK` and
+//! `GSI*` string in the code base comes from here, and every key parses back
+//! into what built it ([`ItemKey::parse`]), which the property tests check.
+//!
+//! The four items beyond the seed are keyed here too, each with its reason:
+//! - `EMAIL#{email}` / `EMAIL`: a conditional put on it makes emails unique
+//!   (a GSI cannot enforce uniqueness, and GSI reads are eventually consistent).
+//! - `SUMMARY#{YYYY-MM}`: per-month totals moved in the same transaction as each
+//!   transaction change, so monthly figures are one GetItem, not a scan of a month.
+//! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
+//! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+
+use crate::email::Email;
+use crate::ids::*;
+use crate::time::{Timestamp, YearMonth};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
+pub const GSI3PK: &str = "GSI3PK";
+pub const GSI3SK: &str = "GSI3SK";
+/// TTL attribute (epoch seconds). A DynamoDB reserved word: use `#ttl` in expressions.
+pub const TTL: &str = "TTL";
+pub const ENTITY_TYPE: &str = "entityType";
+pub const SCHEMA_VERSION: &str = "schemaVersion";
+/// Optimistic-locking counter. Not `version`: the seed already uses `version`
+/// as a string on several entities (API version, algorithm version).
+pub const ITEM_VERSION: &str = "itemVersion";
+
+/// Number of shards of the bank-sync due index (`SYNC#{shard}`), queried in parallel.
+pub const SYNC_SHARDS: u32 = 8;
+
+/// The table's secondary indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Index {
+    /// Email lookup (`{email}` / `USER`), and the sparse bank-sync due index.
+    Gsi1,
+    /// Transactions by date: `USER#{userId}` / `{timestamp}#{transactionId}`.
+    Gsi2,
+    /// Transactions by category: `USER#{userId}` / `CATEGORY#{category}#{timestamp}`.
+    Gsi3,
+}
+
+impl Index {
+    pub fn name(self) -> &'static str {
+        match self {
+            Index::Gsi1 => "GSI1",
+            Index::Gsi2 => "GSI2",
+            Index::Gsi3 => "GSI3",
+        }
+    }
+    pub fn attributes(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Gsi1 => (GSI1PK, GSI1SK),
+            Index::Gsi2 => (GSI2PK, GSI2SK),
+            Index::Gsi3 => (GSI3PK, GSI3SK),
+        }
+    }
+}
+
+/// A primary key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+/// A key on one of the GSIs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IndexKey {
+    pub index: Index,
+    pub pk: String,
+    pub sk: String,
+}
+
+/// A category as the app names it ("Groceries", "food_and_drink"): at most 64
+/// characters, no `#` (it sits inside `CATEGORY#{category}#{timestamp}`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Category(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("category must be 1 to 64 characters without '#'")]
+pub struct CategoryError;
+
+impl Category {
+    pub fn new(s: &str) -> Result<Self, CategoryError> {
+        let s = s.trim();
+        let ok = !s.is_empty() && s.chars().count() <= 64 && !s.chars().any(|c| c == '#' || c.is_control());
+        ok.then(|| Category(s.to_string())).ok_or(CategoryError)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+impl TryFrom<String> for Category {
+    type Error = CategoryError;
+    fn try_from(s: String) -> Result<Self, CategoryError> {
+        Category::new(&s)
+    }
+}
+impl From<Category> for String {
+    fn from(c: Category) -> String {
+        c.0
+    }
+}
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Partition of everything a user owns (except caches).
+pub fn user_pk(user: &UserId) -> String {
+    format!("USER#{user}")
+}
+
+/// Partition of a user's AI analysis cache.
+pub fn ai_cache_pk(user: &UserId) -> String {
+    format!("CACHE#AI_ANALYSIS#{user}")
+}
+
+/// Partition of a user's cached API responses for one endpoint.
+pub fn api_cache_pk(endpoint: &str, owner: Option<&UserId>) -> String {
+    format!("CACHE#{endpoint}#{}", owner.map(UserId::as_str).unwrap_or(GLOBAL_OWNER))
+}
+
+/// Owner segment of a cache key that belongs to no user (e.g. the institution list).
+pub const GLOBAL_OWNER: &str = "GLOBAL";
+
+/// Sort-key prefixes for `begins_with` queries inside a user's partition.
+pub mod prefix {
+    pub const BANK: &str = "BANK#";
+    pub const ACCOUNT: &str = "ACCOUNT#";
+    pub const TRANSACTION: &str = "TRANSACTION#";
+    pub const SUMMARY: &str = "SUMMARY#";
+    pub const CHAT: &str = "CHAT#";
+    pub const TOKEN: &str = "TOKEN#";
+    pub const NOTIFICATION: &str = "NOTIFICATION#";
+    pub const BUDGET: &str = "BUDGET#";
+    pub const ALERT: &str = "ALERT#";
+    pub const SYNC_RUN: &str = "SYNC#";
+    pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
+    pub const SETTING: &str = "SETTING#";
+    pub const DATA: &str = "DATA#";
+    pub const CATEGORY: &str = "CATEGORY#";
+}
+
+/// System configuration partition.
+pub const CONFIG_PK: &str = "CONFIG#SYSTEM";
+
+/// Every kind of item, with what identifies it. `key()` builds its primary
+/// key; `parse()` is the inverse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKey {
+    Profile(UserId),
+    EmailClaim(Email),
+    BankConnection(UserId, ConnectionId),
+    BankAccount(UserId, AccountId),
+    Transaction(UserId, TransactionId),
+    MonthlySummary(UserId, YearMonth),
+    ChatMessage(UserId, Timestamp, MessageId),
+    AiAnalysis { user: UserId, analysis_type: String, timeframe: String },
+    NotificationToken(UserId, DeviceId),
+    NotificationPreferences(UserId),
+    Notification(UserId, Timestamp, NotificationId),
+    Budget(UserId, BudgetId),
+    BudgetAlert(UserId, AlertId),
+    ApiCache { endpoint: String, owner: Option<UserId>, query_hash: String },
+    SystemConfig(SettingName),
+    SyncRun(UserId, ConnectionId, Timestamp),
+    Idempotency(UserId, IdempotencyKey),
+}
+
+impl ItemKey {
+    pub fn key(&self) -> Key {
+        use ItemKey::*;
+        let (pk, sk) = match self {
+            Profile(u) => (user_pk(u), "PROFILE".to_string()),
+            EmailClaim(e) => (format!("EMAIL#{e}"), "EMAIL".to_string()),
+            BankConnection(u, c) => (user_pk(u), format!("{}{c}", prefix::BANK)),
+            BankAccount(u, a) => (user_pk(u), format!("{}{a}", prefix::ACCOUNT)),
+            Transaction(u, t) => (user_pk(u), format!("{}{t}", prefix::TRANSACTION)),
+            MonthlySummary(u, m) => (user_pk(u), format!("{}{m}", prefix::SUMMARY)),
+            ChatMessage(u, ts, m) => (user_pk(u), format!("{}{ts}#{m}", prefix::CHAT)),
+            AiAnalysis { user, analysis_type, timeframe } => {
+                (ai_cache_pk(user), format!("{}{analysis_type}#{timeframe}", prefix::DATA))
+            }
+            NotificationToken(u, d) => (user_pk(u), format!("{}{d}", prefix::TOKEN)),
+            NotificationPreferences(u) => (user_pk(u), "PREFERENCES#NOTIFICATIONS".to_string()),
+            Notification(u, ts, n) => (user_pk(u), format!("{}{ts}#{n}", prefix::NOTIFICATION)),
+            Budget(u, b) => (user_pk(u), format!("{}{b}", prefix::BUDGET)),
+            BudgetAlert(u, a) => (user_pk(u), format!("{}{a}", prefix::ALERT)),
+            ApiCache { endpoint, owner, query_hash } => {
+                (api_cache_pk(endpoint, owner.as_ref()), format!("{}{query_hash}", prefix::DATA))
+            }
+            SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
+            SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
+            Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
+        };
+        Key { pk, sk }
+    }
+
+    /// The inverse of [`ItemKey::key`]; `None` for a key we did not build.
+    pub fn parse(key: &Key) -> Option<ItemKey> {
+        let (pk, sk) = (key.pk.as_str(), key.sk.as_str());
+        if let Some(user) = pk.strip_prefix("USER#") {
+            let u = UserId::new(user).ok()?;
+            return parse_user_sk(u, sk);
+        }
+        if let Some(e) = pk.strip_prefix("EMAIL#") {
+            return (sk == "EMAIL").then(|| Email::parse(e).ok()).flatten().map(ItemKey::EmailClaim);
+        }
+        if let Some(user) = pk.strip_prefix("CACHE#AI_ANALYSIS#") {
+            let (t, f) = sk.strip_prefix(prefix::DATA)?.split_once('#')?;
+            check_id("analysisType", t).ok()?;
+            check_id("timeframe", f).ok()?;
+            return Some(ItemKey::AiAnalysis {
+                user: UserId::new(user).ok()?,
+                analysis_type: t.into(),
+                timeframe: f.into(),
+            });
+        }
+        if let Some(rest) = pk.strip_prefix("CACHE#") {
+            let (endpoint, owner) = rest.split_once('#')?;
+            check_id("endpoint", endpoint).ok()?;
+            let owner = if owner == GLOBAL_OWNER { None } else { Some(UserId::new(owner).ok()?) };
+            let query_hash = sk.strip_prefix(prefix::DATA)?;
+            check_id("queryHash", query_hash).ok()?;
+            return Some(ItemKey::ApiCache { endpoint: endpoint.into(), owner, query_hash: query_hash.into() });
+        }
+        if pk == CONFIG_PK {
+            return SettingName::new(sk.strip_prefix(prefix::SETTING)?).ok().map(ItemKey::SystemConfig);
+        }
+        None
+    }
+}
+
+fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
+    use ItemKey::*;
+    fn ts_and<T>(rest: &str, f: impl Fn(&str) -> Option<T>) -> Option<(Timestamp, T)> {
+        // Fixed-width timestamps: 24 characters, then '#'.
+        let (ts, id) = (rest.get(..24)?, rest.get(24..)?.strip_prefix('#')?);
+        let t = Timestamp::parse(ts).ok()?;
+        (t.to_string() == ts).then_some(())?;
+        Some((t, f(id)?))
+    }
+    Some(match sk {
+        "PROFILE" => Profile(u),
+        "PREFERENCES#NOTIFICATIONS" => NotificationPreferences(u),
+        _ if sk.starts_with(prefix::BANK) => BankConnection(u, ConnectionId::new(&sk[prefix::BANK.len()..]).ok()?),
+        _ if sk.starts_with(prefix::ACCOUNT) => BankAccount(u, AccountId::new(&sk[prefix::ACCOUNT.len()..]).ok()?),
+        _ if sk.starts_with(prefix::TRANSACTION) => {
+            Transaction(u, TransactionId::new(&sk[prefix::TRANSACTION.len()..]).ok()?)
+        }
+        _ if sk.starts_with(prefix::SUMMARY) => MonthlySummary(u, YearMonth::parse(&sk[prefix::SUMMARY.len()..])?),
+        _ if sk.starts_with(prefix::CHAT) => {
+            let (ts, m) = ts_and(&sk[prefix::CHAT.len()..], |s| MessageId::new(s).ok())?;
+            ChatMessage(u, ts, m)
+        }
+        _ if sk.starts_with(prefix::TOKEN) => NotificationToken(u, DeviceId::new(&sk[prefix::TOKEN.len()..]).ok()?),
+        _ if sk.starts_with(prefix::NOTIFICATION) => {
+            let (ts, n) = ts_and(&sk[prefix::NOTIFICATION.len()..], |s| NotificationId::new(s).ok())?;
+            Notification(u, ts, n)
+        }
+        _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
+        _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
+        _ if sk.starts_with(prefix::IDEMPOTENCY) => {
+            Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?)
+        }
+        _ if sk.starts_with(prefix::SYNC_RUN) => {
+            let rest = &sk[prefix::SYNC_RUN.len()..];
+            // The connection id has no '#'; the timestamp follows the first one.
+            let (c, ts) = rest.split_once('#')?;
+            let t = Timestamp::parse(ts).ok()?;
+            (t.to_string() == ts).then_some(())?;
+            SyncRun(u, ConnectionId::new(c).ok()?, t)
+        }
+        _ => return None,
+    })
+}
+
+/// GSI1 for a profile: the normalised email, then `USER`.
+pub fn gsi1_email(email: &Email) -> IndexKey {
+    IndexKey { index: Index::Gsi1, pk: email.as_str().to_string(), sk: "USER".into() }
+}
+
+/// Shard of the bank-sync due index for a connection (stable, spread evenly).
+pub fn sync_shard(connection: &ConnectionId) -> u32 {
+    // FNV-1a: stable across processes and releases (unlike std's hasher).
+    let mut h: u32 = 0x811c_9dc5;
+    for b in connection.as_str().bytes() {
+        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+    }
+    h % SYNC_SHARDS
+}
+
+/// Partition of one shard of the bank-sync due index.
+pub fn sync_due_pk(shard: u32) -> String {
+    format!("SYNC#{shard}")
+}
+
+/// GSI1 for a syncable connection (sparse: removed while not syncable).
+/// Sorted by when it is due, so "due now" is `GSI1SK <= now`.
+pub fn gsi1_sync_due(next_sync: Timestamp, user: &UserId, connection: &ConnectionId) -> IndexKey {
+    IndexKey {
+        index: Index::Gsi1,
+        pk: sync_due_pk(sync_shard(connection)),
+        sk: format!("{next_sync}#{user}#{connection}"),
+    }
+}
+
+/// GSI2 for a transaction: newest first is a descending query.
+pub fn gsi2_transaction(user: &UserId, at: Timestamp, txn: &TransactionId) -> IndexKey {
+    IndexKey { index: Index::Gsi2, pk: user_pk(user), sk: format!("{at}#{txn}") }
+}
+
+/// GSI2 sort-key bounds for transactions between two instants (inclusive).
+pub fn gsi2_range(from: Timestamp, to: Timestamp) -> (String, String) {
+    // '#' < '~': `{to}~` is above every `{to}#{id}`.
+    (format!("{from}#"), format!("{to}~"))
+}
+
+/// GSI3 for a transaction under its effective category.
+pub fn gsi3_transaction(user: &UserId, category: &Category, at: Timestamp) -> IndexKey {
+    IndexKey { index: Index::Gsi3, pk: user_pk(user), sk: format!("{}{category}#{at}", prefix::CATEGORY) }
+}
+
+/// GSI3 sort-key prefix for one category (the trailing `#` keeps `food` from
+/// matching `food_and_drink`).
+pub fn gsi3_category_prefix(category: &Category) -> String {
+    format!("{}{category}#", prefix::CATEGORY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn id() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9._:@!$%&*+=?^-]{1,40}"
+    }
+    fn ts() -> impl Strategy<Value = Timestamp> {
+        (0i64..4_102_444_800_000).prop_map(|ms| Timestamp::from_millis(ms).unwrap())
+    }
+    fn user() -> impl Strategy<Value = UserId> + Clone {
+        id().prop_map(|s| UserId::new(s).unwrap()).boxed()
+    }
+    fn item_key() -> impl Strategy<Value = ItemKey> {
+        let u = user();
+        prop_oneof![
+            u.clone().prop_map(ItemKey::Profile),
+            ("[a-z0-9.]{1,20}", "[a-z]{1,10}").prop_map(|(l, d)| ItemKey::EmailClaim(Email::parse(&format!("{l}@{d}.com")).unwrap())),
+            (u.clone(), id()).prop_map(|(u, c)| ItemKey::BankConnection(u, ConnectionId::new(c).unwrap())),
+            (u.clone(), id()).prop_map(|(u, a)| ItemKey::BankAccount(u, AccountId::new(a).unwrap())),
+            (u.clone(), id()).prop_map(|(u, t)| ItemKey::Transaction(u, TransactionId::new(t).unwrap())),
+            (u.clone(), 1970i32..2200, 1u32..=12).prop_map(|(u, year, month)| ItemKey::MonthlySummary(u, YearMonth { year, month })),
+            (u.clone(), ts(), id()).prop_map(|(u, t, m)| ItemKey::ChatMessage(u, t, MessageId::new(m).unwrap())),
+            (u.clone(), "[a-z_]{1,20}", "[a-z]{1,10}").prop_map(|(user, analysis_type, timeframe)| ItemKey::AiAnalysis { user, analysis_type, timeframe }),
+            (u.clone(), id()).prop_map(|(u, d)| ItemKey::NotificationToken(u, DeviceId::new(d).unwrap())),
+            u.clone().prop_map(ItemKey::NotificationPreferences),
+            (u.clone(), ts(), id()).prop_map(|(u, t, n)| ItemKey::Notification(u, t, NotificationId::new(n).unwrap())),
+            (u.clone(), id()).prop_map(|(u, b)| ItemKey::Budget(u, BudgetId::new(b).unwrap())),
+            (u.clone(), id()).prop_map(|(u, a)| ItemKey::BudgetAlert(u, AlertId::new(a).unwrap())),
+            ("[a-z_]{1,20}", proptest::option::of(u.clone()), "[a-f0-9]{1,64}").prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
+            id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
+            (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
+            (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn every_key_parses_back(k in item_key()) {
+            prop_assume!(!matches!(&k, ItemKey::ApiCache { owner: Some(o), .. } if o.as_str() == GLOBAL_OWNER));
+            prop_assert_eq!(ItemKey::parse(&k.key()), Some(k));
+        }
+
+        #[test]
+        fn gsi2_order_is_time_order(a in ts(), b in ts(), ta in id(), tb in id()) {
+            let u = UserId::new("u").unwrap();
+            let ka = gsi2_transaction(&u, a, &TransactionId::new(ta).unwrap()).sk;
+            let kb = gsi2_transaction(&u, b, &TransactionId::new(tb).unwrap()).sk;
+            if a < b { prop_assert!(ka < kb) }
+            let (lo, hi) = gsi2_range(a, a);
+            prop_assert!(lo <= ka && ka <= hi);
+        }
+    }
+
+    #[test]
+    fn literal_shapes() {
+        let u = UserId::new("550e8400-e29b-41d4-a716-446655440000").unwrap();
+        assert_eq!(ItemKey::Profile(u.clone()).key(), Key { pk: "USER#550e8400-e29b-41d4-a716-446655440000".into(), sk: "PROFILE".into() });
+        let c = Category::new("food").unwrap();
+        assert!(!gsi3_transaction(&u, &Category::new("food_and_drink").unwrap(), Timestamp::from_millis(0).unwrap())
+            .sk.starts_with(&gsi3_category_prefix(&c)));
+        assert!(sync_shard(&ConnectionId::new("c1").unwrap()) < SYNC_SHARDS);
+    }
+}

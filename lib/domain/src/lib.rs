@@ -1,0 +1,20 @@
+//! Expenzez domain: everything that can be tested without a server.
+//!
+//! - [`ids`]: newtype ids, validated so they can never break a key.
+//! - [`keys`]: the only place where `PK`/`SK`/`GSI*` strings are built (SPEC §3).
+//! - [`money`]: exact money in integer minor units.
+//! - [`time`]: fixed-width UTC timestamps and an injectable clock.
+//! - [`entities`]: the seed's entities plus the four new items, as typed structs.
+//! - [`cursor`]: opaque, HMAC-authenticated pagination cursors.
+
+pub mod cursor;
+pub mod email;
+pub mod entities;
+pub mod ids;
+pub mod keys;
+pub mod money;
+pub mod time;
+
+pub use email::Email;
+pub use money::{Currency, Money};
+pub use time::{Clock, FixedClock, SystemClock, Timestamp};

@@ -1,0 +1,466 @@
+use crate::capacity::{Capacity, Kind, Meter};
+use crate::error::{from_sdk, StoreError};
+use crate::item::{self, from_item, from_item_any, is_expired, key_item, key_of, n, to_item, Item, Versioned};
+use crate::query::{Page, Query, RawPage, SortKey};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest,
+};
+use aws_sdk_dynamodb::Client;
+use expenzez_domain::cursor::{self, CursorKey, CursorScope, Position};
+use expenzez_domain::entities::Entity;
+use expenzez_domain::keys::{self, ItemKey, Key};
+use expenzez_domain::{Clock, Timestamp};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a write requires of the item already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// Overwrite whatever is there; the version restarts at 1. Only for items
+    /// nobody edits concurrently (caches, idempotency records).
+    None,
+    /// Refuse if an item with this key exists (duplicates).
+    MustNotExist,
+    /// Refuse unless the item is still at this version (optimistic locking).
+    Version(u64),
+}
+
+impl Condition {
+    pub(crate) fn next_version(self) -> u64 {
+        match self {
+            Condition::Version(v) => v + 1,
+            _ => 1,
+        }
+    }
+    /// (expression, names, values)
+    pub(crate) fn expression(self) -> Option<(String, HashMap<String, String>, HashMap<String, AttributeValue>)> {
+        match self {
+            Condition::None => None,
+            Condition::MustNotExist => Some((
+                "attribute_not_exists(#pk)".into(),
+                HashMap::from([("#pk".into(), keys::PK.into())]),
+                HashMap::new(),
+            )),
+            Condition::Version(v) => Some((
+                "#iv = :expectedVersion".into(),
+                HashMap::from([("#iv".into(), keys::ITEM_VERSION.into())]),
+                HashMap::from([(":expectedVersion".into(), n(v))]),
+            )),
+        }
+    }
+}
+
+/// Settings of a [`Table`].
+#[derive(Debug, Clone)]
+pub struct TableConfig {
+    pub table_name: String,
+    pub cursor_key: CursorKey,
+    /// Attempts for unprocessed batch items and optimistic-lock retries.
+    pub max_attempts: u32,
+    /// Parallel batch requests in flight.
+    pub batch_concurrency: usize,
+}
+
+impl TableConfig {
+    pub fn new(table_name: impl Into<String>, cursor_key: CursorKey) -> Self {
+        Self { table_name: table_name.into(), cursor_key, max_attempts: 8, batch_concurrency: 4 }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: Client,
+    config: TableConfig,
+    clock: Arc<dyn Clock>,
+}
+
+/// The single table. Cheap to clone; [`Table::metered`] gives a handle whose
+/// consumed capacity can be read for one request.
+#[derive(Debug, Clone)]
+pub struct Table {
+    inner: Arc<Inner>,
+    meter: Arc<Meter>,
+}
+
+const BATCH_WRITE_MAX: usize = 25;
+const BATCH_GET_MAX: usize = 100;
+/// TransactWriteItems limit.
+pub const TRANSACT_MAX: usize = 100;
+
+impl Table {
+    pub fn new(client: Client, config: TableConfig, clock: Arc<dyn Clock>) -> Self {
+        Self { inner: Arc::new(Inner { client, config, clock }), meter: Arc::default() }
+    }
+
+    /// Same table, fresh capacity meter.
+    pub fn metered(&self) -> Table {
+        Table { inner: self.inner.clone(), meter: Arc::default() }
+    }
+
+    /// Capacity consumed through this handle so far.
+    pub fn consumed(&self) -> Capacity {
+        self.meter.snapshot()
+    }
+
+    pub fn name(&self) -> &str {
+        &self.inner.config.table_name
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn record(&self, kind: Kind, consumed: &[aws_sdk_dynamodb::types::ConsumedCapacity]) {
+        self.meter.record(kind, consumed)
+    }
+
+    pub(crate) fn max_attempts(&self) -> u32 {
+        self.inner.config.max_attempts
+    }
+
+    /// One item, eventually consistent; an expired item is `None`.
+    pub async fn get<E: Entity>(&self, key: &ItemKey) -> Result<Option<Versioned<E>>, StoreError> {
+        self.get_with(key, false).await
+    }
+
+    /// One item, strongly consistent (before a read-modify-write).
+    pub async fn get_consistent<E: Entity>(&self, key: &ItemKey) -> Result<Option<Versioned<E>>, StoreError> {
+        self.get_with(key, true).await
+    }
+
+    async fn get_with<E: Entity>(&self, key: &ItemKey, consistent: bool) -> Result<Option<Versioned<E>>, StoreError> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.name())
+            .set_key(Some(key_item(&key.key())))
+            .consistent_read(consistent)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(|e| from_sdk("GetItem", e))?;
+        self.record(Kind::Read, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
+        match out.item {
+            Some(item) if !is_expired(&item, self.now().epoch_seconds()) => from_item(item).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Writes an entity under `condition`; returns the new version.
+    pub async fn put<E: Entity>(&self, entity: &E, condition: Condition) -> Result<u64, StoreError> {
+        let version = condition.next_version();
+        let item = to_item(entity, version)?;
+        let mut req = self
+            .client()
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
+        if let Some((expr, names, values)) = condition.expression() {
+            req = req
+                .condition_expression(expr)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values((!values.is_empty()).then_some(values));
+        }
+        let out = req.send().await.map_err(|e| from_sdk("PutItem", e))?;
+        self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
+        Ok(version)
+    }
+
+    /// Read-modify-write with optimistic locking: reads the item (consistent),
+    /// applies `change`, writes it back only if nobody wrote in between, and
+    /// retries from a fresh read if somebody did. `change` may refuse with an
+    /// error, which is returned and nothing is written.
+    pub async fn update<E, F>(&self, key: &ItemKey, mut change: F) -> Result<Versioned<E>, StoreError>
+    where
+        E: Entity,
+        F: FnMut(&mut E) -> Result<(), StoreError>,
+    {
+        let mut attempt = 0;
+        loop {
+            let Versioned { mut value, version } = self.get_consistent::<E>(key).await?.ok_or(StoreError::NotFound)?;
+            change(&mut value)?;
+            if value.item_key() != *key {
+                return Err(StoreError::Invalid("an update may not change the item's key".into()));
+            }
+            match self.put(&value, Condition::Version(version)).await {
+                Ok(version) => return Ok(Versioned { value, version }),
+                Err(e) if e.is_conflict() && attempt + 1 < self.max_attempts() => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Deletes an item; `Condition::Version` refuses if it changed meanwhile.
+    /// Returns whether an item was there.
+    pub async fn delete(&self, key: &ItemKey, condition: Condition) -> Result<bool, StoreError> {
+        let mut req = self
+            .client()
+            .delete_item()
+            .table_name(self.name())
+            .set_key(Some(key_item(&key.key())))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
+        if let Some((expr, names, values)) = condition.expression() {
+            req = req
+                .condition_expression(expr)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values((!values.is_empty()).then_some(values));
+        }
+        let out = req.send().await.map_err(|e| from_sdk("DeleteItem", e))?;
+        self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
+        Ok(out.attributes.is_some())
+    }
+
+    /// One page of a query, typed as entities.
+    pub async fn query<E: Entity>(&self, q: &Query) -> Result<Page<Versioned<E>>, StoreError> {
+        let page = self.query_items(q).await?;
+        let items = page.items.into_iter().map(from_item::<E>).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, next: page.next })
+    }
+
+    /// One page of a query, as any deserialisable shape (e.g. a projection).
+    pub async fn query_as<T: DeserializeOwned>(&self, q: &Query) -> Result<Page<T>, StoreError> {
+        let page = self.query_items(q).await?;
+        let items = page.items.into_iter().map(from_item_any::<T>).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, next: page.next })
+    }
+
+    /// One page of a query as raw items. Expired items are filtered out by
+    /// DynamoDB (`#ttl` placeholder: `TTL` is a reserved word).
+    pub async fn query_items(&self, q: &Query) -> Result<RawPage, StoreError> {
+        let scope_query = q.fingerprint();
+        let scope = CursorScope { owner: &q.owner, query: &scope_query };
+        let start = match &q.cursor {
+            Some(token) => {
+                let pos = cursor::open(&self.inner.config.cursor_key, scope, token)?;
+                Some(pos.into_iter().map(|(k, v)| (k, AttributeValue::S(v))).collect::<Item>())
+            }
+            None => None,
+        };
+        let (pk_attr, sk_attr) = q.key_attributes();
+        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string()), ("#ttl".to_string(), keys::TTL.to_string())]);
+        let mut values = HashMap::from([
+            (":pk".to_string(), AttributeValue::S(q.pk.clone())),
+            (":now".to_string(), n(self.now().epoch_seconds())),
+        ]);
+        let mut key_cond = "#pk = :pk".to_string();
+        if let Some(sk) = &q.sk {
+            names.insert("#sk".into(), sk_attr.into());
+            let (expr, vals): (&str, Vec<&String>) = match sk {
+                SortKey::Equals(v) => ("#sk = :sk0", vec![v]),
+                SortKey::BeginsWith(v) => ("begins_with(#sk, :sk0)", vec![v]),
+                SortKey::Between(a, b) => ("#sk BETWEEN :sk0 AND :sk1", vec![a, b]),
+                SortKey::LessOrEqual(v) => ("#sk <= :sk0", vec![v]),
+                SortKey::GreaterOrEqual(v) => ("#sk >= :sk0", vec![v]),
+            };
+            key_cond.push_str(" AND ");
+            key_cond.push_str(expr);
+            for (i, v) in vals.into_iter().enumerate() {
+                values.insert(format!(":sk{i}"), AttributeValue::S(v.clone()));
+            }
+        }
+        let projection = q.projection.as_ref().map(|attrs| {
+            attrs
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    names.insert(format!("#p{i}"), a.clone());
+                    format!("#p{i}")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
+        let out = self
+            .client()
+            .query()
+            .table_name(self.name())
+            .set_index_name(q.index.map(|i| i.name().to_string()))
+            .key_condition_expression(key_cond)
+            .filter_expression("attribute_not_exists(#ttl) OR #ttl > :now")
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!q.descending)
+            .set_limit(q.limit.map(|l| l as i32))
+            .set_projection_expression(projection)
+            .consistent_read(q.consistent && q.index.is_none())
+            .set_exclusive_start_key(start)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(|e| from_sdk("Query", e))?;
+        self.record(Kind::Read, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
+        let next = match out.last_evaluated_key() {
+            Some(lek) if !lek.is_empty() => {
+                let pos: Position = lek
+                    .iter()
+                    .map(|(k, v)| match v {
+                        AttributeValue::S(s) => Ok((k.clone(), s.clone())),
+                        _ => Err(StoreError::Invalid("non-string key attribute".into())),
+                    })
+                    .collect::<Result<_, _>>()?;
+                Some(cursor::seal(&self.inner.config.cursor_key, scope, &pos))
+            }
+            _ => None,
+        };
+        Ok(Page { items: out.items.unwrap_or_default(), next })
+    }
+
+    /// Every page of a query (for internal jobs: export, delete-all).
+    pub async fn query_all_items(&self, q: &Query) -> Result<Vec<Item>, StoreError> {
+        let mut q = q.clone();
+        let mut all = Vec::new();
+        loop {
+            let page = self.query_items(&q).await?;
+            all.extend(page.items);
+            match page.next {
+                Some(c) => q.cursor = Some(c),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Many items by key, 100 per call, unprocessed keys retried with backoff.
+    /// Returns the found, unexpired ones in the order of `keys`.
+    pub async fn batch_get<E: Entity>(&self, keys: &[ItemKey]) -> Result<Vec<Versioned<E>>, StoreError> {
+        let wanted: Vec<Key> = keys.iter().map(ItemKey::key).collect();
+        let chunks: Vec<Vec<Key>> = wanted.chunks(BATCH_GET_MAX).map(<[Key]>::to_vec).collect();
+        let found: Vec<Vec<Item>> = stream::iter(chunks)
+            .map(|chunk| self.batch_get_chunk(chunk))
+            .buffer_unordered(self.inner.config.batch_concurrency)
+            .try_collect()
+            .await?;
+        let now = self.now().epoch_seconds();
+        let mut by_key: HashMap<Key, Item> = found
+            .into_iter()
+            .flatten()
+            .filter(|i| !is_expired(i, now))
+            .filter_map(|i| key_of(&i).map(|k| (k, i)))
+            .collect();
+        wanted.iter().filter_map(|k| by_key.remove(k)).map(from_item::<E>).collect()
+    }
+
+    async fn batch_get_chunk(&self, keys: Vec<Key>) -> Result<Vec<Item>, StoreError> {
+        let mut pending: Vec<Item> = keys.iter().map(key_item).collect();
+        let mut found = Vec::new();
+        for attempt in 0..self.max_attempts() {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            let ka = KeysAndAttributes::builder().set_keys(Some(pending)).build().map_err(StoreError::build)?;
+            let out = self
+                .client()
+                .batch_get_item()
+                .request_items(self.name(), ka)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                .send()
+                .await
+                .map_err(|e| from_sdk("BatchGetItem", e))?;
+            self.record(Kind::Read, out.consumed_capacity());
+            let mut out = out;
+            if let Some(mut r) = out.responses.take() {
+                found.extend(r.remove(self.name()).unwrap_or_default());
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(self.name()))
+                .map(|ka| ka.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(found);
+            }
+        }
+        Err(StoreError::Incomplete { op: "BatchGetItem", count: pending.len() })
+    }
+
+    /// Writes many entities, 25 per call, unprocessed items retried with
+    /// backoff and jitter. Unconditional (BatchWriteItem takes no conditions);
+    /// each item's version restarts at 1.
+    pub async fn batch_put<E: Entity>(&self, entities: &[E]) -> Result<(), StoreError> {
+        let requests = entities
+            .iter()
+            .map(|e| {
+                let put = PutRequest::builder().set_item(Some(to_item(e, 1)?)).build().map_err(StoreError::build)?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(requests).await
+    }
+
+    /// Deletes many items by key, 25 per call, unprocessed ones retried.
+    pub async fn batch_delete(&self, keys: &[Key]) -> Result<(), StoreError> {
+        let requests = keys
+            .iter()
+            .map(|k| {
+                let del = DeleteRequest::builder().set_key(Some(key_item(k))).build().map_err(StoreError::build)?;
+                Ok(WriteRequest::builder().delete_request(del).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(requests).await
+    }
+
+    /// Raw batch write, for tools that already hold items.
+    pub async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        let chunks: Vec<Vec<WriteRequest>> = requests.chunks(BATCH_WRITE_MAX).map(<[WriteRequest]>::to_vec).collect();
+        stream::iter(chunks)
+            .map(|chunk| self.batch_write_chunk(chunk))
+            .buffer_unordered(self.inner.config.batch_concurrency)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    async fn batch_write_chunk(&self, mut pending: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for attempt in 0..self.max_attempts() {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            let out = self
+                .client()
+                .batch_write_item()
+                .request_items(self.name(), pending)
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                .send()
+                .await
+                .map_err(|e| from_sdk("BatchWriteItem", e))?;
+            self.record(Kind::Write, out.consumed_capacity());
+            pending = out.unprocessed_items.and_then(|mut u| u.remove(self.name())).unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Incomplete { op: "BatchWriteItem", count: pending.len() })
+    }
+
+    /// Converts a raw item (e.g. from a query) into an entity.
+    pub fn decode<E: Entity>(item: Item) -> Result<Versioned<E>, StoreError> {
+        from_item(item)
+    }
+
+    /// The primary key of a raw item.
+    pub fn key_of(item: &Item) -> Option<Key> {
+        key_of(item)
+    }
+
+    /// The stored form of an entity (what PutItem would write at `version`).
+    pub fn encode<E: Entity>(entity: &E, version: u64) -> Result<Item, StoreError> {
+        item::to_item(entity, version)
+    }
+}
+
+/// Exponential backoff with full jitter: up to 25 ms × 2^attempt, capped at 2 s.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    use rand::Rng;
+    let cap = (25u64 << attempt.min(7)).min(2000);
+    Duration::from_millis(rand::thread_rng().gen_range(cap / 4..=cap))
+}

@@ -1,0 +1,115 @@
+use crate::capacity::Kind;
+use crate::error::{from_sdk, StoreError};
+use crate::item::{key_item, to_item, Item};
+use crate::table::{Condition, Table, TRANSACT_MAX};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnConsumedCapacity, TransactWriteItem};
+use expenzez_domain::entities::Entity;
+use expenzez_domain::keys::{ItemKey, Key};
+
+/// One action of an all-or-nothing TransactWriteItems.
+#[derive(Debug, Clone)]
+pub enum TxAction {
+    Put { item: Item, condition: Condition },
+    Delete { key: Key, condition: Condition },
+    /// Requires a condition on an item the transaction does not write.
+    Check { key: Key, condition: Condition },
+}
+
+impl TxAction {
+    /// Writes `entity`; with `Condition::Version(v)` it is stored at `v + 1`.
+    pub fn put<E: Entity>(entity: &E, condition: Condition) -> Result<Self, StoreError> {
+        Ok(TxAction::Put { item: to_item(entity, condition.next_version())?, condition })
+    }
+    pub fn delete(key: &ItemKey, condition: Condition) -> Self {
+        TxAction::Delete { key: key.key(), condition }
+    }
+    pub fn check(key: &ItemKey, condition: Condition) -> Self {
+        TxAction::Check { key: key.key(), condition }
+    }
+
+    fn build(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+        let b = TransactWriteItem::builder();
+        Ok(match self {
+            TxAction::Put { item, condition } => {
+                let mut p = Put::builder().table_name(table).set_item(Some(item));
+                if let Some((e, names, values)) = condition.expression() {
+                    p = p
+                        .condition_expression(e)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                }
+                b.put(p.build().map_err(StoreError::build)?).build()
+            }
+            TxAction::Delete { key, condition } => {
+                let mut d = Delete::builder().table_name(table).set_key(Some(key_item(&key)));
+                if let Some((e, names, values)) = condition.expression() {
+                    d = d
+                        .condition_expression(e)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                }
+                b.delete(d.build().map_err(StoreError::build)?).build()
+            }
+            TxAction::Check { key, condition } => {
+                let (e, names, values) = condition
+                    .expression()
+                    .ok_or_else(|| StoreError::Invalid("a condition check needs a condition".into()))?;
+                let c = ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(key_item(&key)))
+                    .condition_expression(e)
+                    .set_expression_attribute_names(Some(names))
+                    .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                b.condition_check(c.build().map_err(StoreError::build)?).build()
+            }
+        })
+    }
+}
+
+impl Table {
+    /// All of `actions` or none of them (at most 100). `token` makes a retry
+    /// of the same transaction within 10 minutes a no-op (ClientRequestToken).
+    pub async fn transact(&self, actions: Vec<TxAction>, token: Option<String>) -> Result<(), StoreError> {
+        if actions.is_empty() {
+            return Ok(());
+        }
+        if actions.len() > TRANSACT_MAX {
+            return Err(StoreError::Invalid(format!("a transaction holds at most {TRANSACT_MAX} actions")));
+        }
+        let items = actions.into_iter().map(|a| a.build(self.name())).collect::<Result<Vec<_>, _>>()?;
+        let out = self
+            .client()
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .set_client_request_token(token)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(transact_error)?;
+        self.record(Kind::Write, out.consumed_capacity());
+        Ok(())
+    }
+}
+
+/// A cancelled transaction says why per action: a failed condition is a
+/// conflict, throttling is throttling.
+fn transact_error<R>(err: SdkError<TransactWriteItemsError, R>) -> StoreError
+where
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    const OP: &str = "TransactWriteItems";
+    if let SdkError::ServiceError(se) = &err {
+        if let TransactWriteItemsError::TransactionCanceledException(e) = se.err() {
+            let codes: Vec<&str> = e.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+            if codes.iter().any(|c| *c == "ConditionalCheckFailed" || *c == "TransactionConflict") {
+                return StoreError::Conflict { op: OP };
+            }
+            if codes.iter().any(|c| *c == "ThrottlingError" || *c == "ProvisionedThroughputExceeded") {
+                return StoreError::Throttled { op: OP };
+            }
+        }
+    }
+    from_sdk(OP, err)
+}
