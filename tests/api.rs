@@ -360,3 +360,28 @@ async fn config_is_public_to_users_and_writable_by_admins_only() {
     assert_eq!(b["config"]["ai_daily_limit"], 25);
     assert!(b["config"].get("internal_only").is_none(), "security settings stay on the server");
 }
+
+/// Edits racing each other (as a bank sync and the user would): every one
+/// lands on the latest version, none is lost, and the summary stays exact.
+#[tokio::test]
+async fn concurrent_edits_never_overwrite_each_other() {
+    let env = ApiEnv::start().await;
+    let u = env.user("alice", false).await;
+    let t = create(&env, &u, -1.0, "2025-08-01", "groceries").await;
+    let id = t["id"].as_str().unwrap().to_string();
+    // Eight concurrent PUTs, each changing the amount to a different value.
+    let puts = (0..8).map(|i| {
+        let env = &env;
+        let u = &u;
+        let id = &id;
+        async move { send(env.put(u, &format!("/transactions/{id}"), &json!({"amount": -(2.0 + i as f64)}))).await.0 }
+    });
+    let statuses = futures::future::join_all(puts).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let (_, h, b) = send(env.get(&u, &format!("/transactions/{id}"))).await;
+    assert_eq!(h["etag"], "\"v9\"", "eight updates on top of the first write");
+    let final_amount = b["transaction"]["amount"].as_f64().unwrap();
+    let s = send(env.get(&u, "/transactions/summary?month=2025-08")).await.2;
+    assert_eq!(s["summary"]["totalDebit"].as_f64(), Some(-final_amount));
+    assert_eq!(s["summary"]["transactionCount"], 1);
+}
