@@ -10,6 +10,9 @@ use expenzez_domain::{Currency, Email, Timestamp};
 use expenzez_store::{Condition, Query, StoreError, Table, TxAction};
 use std::collections::HashMap;
 
+/// PreSignUp's refusal; Cognito passes it on inside its error message.
+pub const EMAIL_TAKEN_MESSAGE: &str = "this email is already registered";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error("this email is already registered")]
