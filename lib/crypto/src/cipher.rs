@@ -109,7 +109,7 @@ impl<'a> Envelope<'a> {
         Ok(Self { version, encrypted_key, nonce, ciphertext })
     }
 
-    fn to_bytes(&self) -> Result<Vec<u8>, CryptoError> {
+    fn to_bytes(self) -> Result<Vec<u8>, CryptoError> {
         let key_len = u16::try_from(self.encrypted_key.len()).map_err(|_| CryptoError::Malformed("data key too long"))?;
         let mut out = Vec::with_capacity(3 + self.encrypted_key.len() + self.nonce.len() + self.ciphertext.len());
         out.push(self.version);
