@@ -27,7 +27,7 @@ install:
 
 ## build: release Lambda binaries with cargo-lambda (target/lambda/<function>/bootstrap)
 build: install
-	$(WITH_VENV) $(VENV_BIN)/cargo-lambda lambda build --release
+	$(WITH_VENV) $(VENV_BIN)/cargo-lambda lambda build --release --arm64
 
 ## deploy: sam build + guided deploy (needs AWS credentials and the internet)
 deploy: install

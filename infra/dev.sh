@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs the backend's data locally: installs the toolchain, starts a local stack in
-# .local/run-dev (left running), creates the table from template.yaml and seeds demo
-# data, then shows how to look at it. `make dev-stop` stops the stack.
+# `make dev`: the backend on your laptop. Installs the toolchain, starts a local
+# stack (DynamoDB Local + moto for KMS and Cognito) in .local/run-dev, creates the
+# table from template.yaml, creates a demo Cognito user with a year of data, and
+# serves template.yaml's HttpApi routes on http://127.0.0.1:${PORT:-3000}.
+# Ctrl-C stops the server and the stack.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,28 +12,20 @@ export STACK_DIR=.local/run-dev
 ENV_FILE="$STACK_DIR/stack.env"
 
 infra/install.sh
+cargo build -q -p expenzez-local-api --bin local-api
 infra/stack.sh start
+trap 'infra/stack.sh stop' EXIT
 # shellcheck source=/dev/null
 source "$ENV_FILE"
 
-cargo run -q -p expenzez-devtool --bin dev-seed
+export TABLE_NAME=expenzez-local
+# Signs pagination keys locally; deployed stacks take CursorSecret as a parameter.
+export CURSOR_SECRET="${CURSOR_SECRET:-local-development-cursor-secret-0001}"
+export RUST_LOG="${RUST_LOG:-info}"
 
-TABLE=expenzez-local
 cat <<EOT
-
-Local stack is running (DynamoDB Local $AWS_ENDPOINT_URL_DYNAMODB, KMS/Cognito $AWS_ENDPOINT_URL_KMS).
-Look at the data (the AWS CLI is in .local/venv/bin):
-
-  source $ENV_FILE
-  export PATH="\$PWD/.local/venv/bin:\$PATH"
-  aws dynamodb scan --endpoint-url "\$AWS_ENDPOINT_URL_DYNAMODB" --table-name $TABLE --max-items 5
-  aws dynamodb query --endpoint-url "\$AWS_ENDPOINT_URL_DYNAMODB" --table-name $TABLE \\
-      --key-condition-expression 'PK = :pk AND begins_with(SK, :sk)' \\
-      --expression-attribute-values '{":pk":{"S":"USER#<userId>"},":sk":{"S":"TRANSACTION#"}}' --max-items 5
-  aws dynamodb query --endpoint-url "\$AWS_ENDPOINT_URL_DYNAMODB" --table-name $TABLE --index-name GSI2 \\
-      --key-condition-expression 'GSI2PK = :pk' --no-scan-index-forward \\
-      --expression-attribute-values '{":pk":{"S":"USER#<userId>"}}' --max-items 5
-
-(take a <userId> from the scan's PK values, without the USER# prefix)
-Stop it with: make dev-stop
+Local stack: DynamoDB Local $AWS_ENDPOINT_URL_DYNAMODB, KMS/Cognito $AWS_ENDPOINT_URL_KMS
+Look at the raw table: source $ENV_FILE; .local/venv/bin/aws dynamodb scan \\
+    --endpoint-url "\$AWS_ENDPOINT_URL_DYNAMODB" --table-name $TABLE_NAME --max-items 5
 EOT
+cargo run -q -p expenzez-local-api --bin local-api

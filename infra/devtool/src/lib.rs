@@ -46,13 +46,19 @@ const SPENDING: &[Pattern] = &[
     Pattern { category: "utilities", merchants: &["Octopus Energy", "Thames Water", "BT"], typical: 6_500, per_month: 2 },
 ];
 
-/// Demo data for the year ending at `until` (exclusive), from `seed`.
+/// Demo data for the fixed demo user.
 pub fn generate(seed: u64, until: Timestamp) -> DemoData {
+    generate_for(DEMO_USER_ID, DEMO_EMAIL, seed, until).expect("the demo user's id and email are valid")
+}
+
+/// Demo data for the year ending at `until` (exclusive), from `seed`, owned by
+/// `user_id` (e.g. the `sub` of a local Cognito user).
+pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> anyhow::Result<DemoData> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let user = UserId::new(DEMO_USER_ID).expect("valid id");
+    let user = UserId::new(user_id)?;
     let gbp = Currency::gbp();
     let start = until.plus_seconds(-365 * 86_400);
-    let email = Email::parse(DEMO_EMAIL).expect("valid email");
+    let email = Email::parse(email)?;
     let conn_id = ConnectionId::new("demo-conn-1").expect("valid id");
 
     let profile = UserProfile {
@@ -306,7 +312,24 @@ pub fn generate(seed: u64, until: Timestamp) -> DemoData {
         last_reviewed_at: None,
     };
 
-    DemoData { profile, claim, connection, accounts, transactions, summaries, budgets, chat, notifications, preferences }
+    Ok(DemoData { profile, claim, connection, accounts, transactions, summaries, budgets, chat, notifications, preferences })
+}
+
+impl DemoData {
+    /// Writes every item (idempotent: the same data overwrites itself).
+    pub async fn load(&self, table: &expenzez_store::Table) -> Result<(), expenzez_store::StoreError> {
+        use expenzez_store::Condition;
+        table.put(&self.profile, Condition::None).await?;
+        table.put(&self.claim, Condition::None).await?;
+        table.put(&self.connection, Condition::None).await?;
+        table.put(&self.preferences, Condition::None).await?;
+        table.batch_put(&self.accounts).await?;
+        table.batch_put(&self.transactions).await?;
+        table.batch_put(&self.summaries).await?;
+        table.batch_put(&self.budgets).await?;
+        table.batch_put(&self.chat).await?;
+        table.batch_put(&self.notifications).await
+    }
 }
 
 /// The end of the demo year: midnight UTC of `today`, so the data is the same

@@ -60,7 +60,9 @@ impl Money {
         Ok(Money(minor))
     }
     pub fn parse(s: &str) -> Result<Self, MoneyError> {
-        let d: Decimal = s.trim().parse().map_err(|_| MoneyError::OutOfRange)?;
+        let s = s.trim();
+        let d = if s.contains(['e', 'E']) { Decimal::from_scientific(s) } else { s.parse() };
+        let d = d.map_err(|_| MoneyError::OutOfRange)?;
         Self::from_decimal(d)
     }
     pub fn to_decimal(self) -> Decimal {

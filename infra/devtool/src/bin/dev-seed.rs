@@ -4,7 +4,7 @@ use expenzez_devtool::{demo_until, generate, DEMO_EMAIL, DEMO_USER_ID};
 use expenzez_domain::cursor::CursorKey;
 use expenzez_domain::{Clock, SystemClock};
 use expenzez_store::schema::{template_path, TableDef};
-use expenzez_store::{Condition, Table, TableConfig};
+use expenzez_store::{Table, TableConfig};
 use std::io::Write;
 use std::sync::Arc;
 
@@ -19,16 +19,7 @@ async fn main() -> anyhow::Result<()> {
     let table = Table::new(client, TableConfig::new(&table_name, key), Arc::new(SystemClock));
 
     let demo = generate(2026, demo_until(SystemClock.now()));
-    table.put(&demo.profile, Condition::None).await?;
-    table.put(&demo.claim, Condition::None).await?;
-    table.put(&demo.connection, Condition::None).await?;
-    table.put(&demo.preferences, Condition::None).await?;
-    table.batch_put(&demo.accounts).await?;
-    table.batch_put(&demo.transactions).await?;
-    table.batch_put(&demo.summaries).await?;
-    table.batch_put(&demo.budgets).await?;
-    table.batch_put(&demo.chat).await?;
-    table.batch_put(&demo.notifications).await?;
+    demo.load(&table).await?;
 
     let c = table.consumed();
     // A command-line tool's report goes to stdout.

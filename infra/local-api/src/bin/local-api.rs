@@ -1,0 +1,47 @@
+//! `make dev`: the local API on http://127.0.0.1:$PORT (default 3000) over the
+//! local stack, with a demo user signed in to the local Cognito and its data
+//! loaded; prints the user's access token and a working curl.
+
+use expenzez_api::config::AppConfig;
+use expenzez_devtool::{demo_until, generate_for};
+use expenzez_domain::{Clock, SystemClock};
+use expenzez_local_api::cognito::CognitoAdmin;
+use expenzez_local_api::{template, Authorizer, LocalApi};
+use expenzez_store::schema::{template_path, TableDef};
+use std::io::Write;
+
+const DEMO_EMAIL: &str = "demo@expenzez.local";
+const DEMO_PASSWORD: &str = "Demo-Passw0rd";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    expenzez_api::edge::init_tracing();
+    let config = AppConfig::from_env()?;
+    let table = config.table().await;
+    let tpl = template::load(&template_path())?;
+    TableDef::from_template(&template_path())?.create(table.client(), table.name()).await?;
+
+    let cognito = CognitoAdmin::from_env()?;
+    let pool = cognito.create_pool(&tpl, "expenzez-local").await?;
+    let sub = cognito.create_user(&pool, DEMO_EMAIL, DEMO_PASSWORD, true).await?;
+    let demo = generate_for(&sub, DEMO_EMAIL, 2026, demo_until(SystemClock.now()))?;
+    demo.load(&table).await?;
+    let tokens = cognito.login(&pool, DEMO_EMAIL, DEMO_PASSWORD).await?;
+
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let api = LocalApi { routes: template::routes(&tpl), authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url), table };
+    let running = api.start(([127, 0, 0, 1], port).into()).await?;
+    let url = running.url();
+    let mut out = std::io::stdout();
+    writeln!(
+        out,
+        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
+        pool.pool_id, pool.client_id, tokens.access_token
+    )?;
+    out.flush()?;
+    tokio::select! {
+        _ = running.wait() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! The local API server. `sam local` needs Docker; this does not. It reads the
+//! HttpApi routes from template.yaml, checks access tokens as API Gateway's
+//! JWT authorizer does (signature against the issuer's JWKS, issuer,
+//! `client_id`, expiry, `token_use`), builds the same payload-2.0 event API
+//! Gateway would, and runs the function's handler in-process.
+
+pub mod authorizer;
+pub mod cognito;
+pub mod server;
+pub mod template;
+
+pub use authorizer::Authorizer;
+pub use server::{LocalApi, Running};

@@ -1,0 +1,129 @@
+//! The HTTP server: route, authorize, build the payload-2.0 event, run the handler.
+
+use crate::authorizer::Authorizer;
+use crate::template::Route;
+use expenzez_api::event::HttpEvent;
+use expenzez_store::Table;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// API Gateway's own limit on a request body.
+const MAX_BODY: usize = 10 * 1024 * 1024;
+
+pub struct LocalApi {
+    pub routes: Vec<Route>,
+    pub authorizer: Authorizer,
+    pub table: Table,
+}
+
+/// A server running in the background; stops when dropped.
+pub struct Running {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    /// Serves until the task is aborted.
+    pub async fn wait(mut self) {
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async {}));
+        let _ = task.await;
+    }
+}
+
+/// API Gateway's answer when no route matches or the authorizer refuses.
+fn gateway(status: u16, message: &str) -> hyper::Response<Full<Bytes>> {
+    let mut r = hyper::Response::new(Full::new(Bytes::from(serde_json::json!({ "message": message }).to_string())));
+    *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
+    r
+}
+
+impl LocalApi {
+    pub async fn start(self, addr: SocketAddr) -> std::io::Result<Running> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let api = Arc::new(self);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let api = api.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req| {
+                        let api = api.clone();
+                        async move { Ok::<_, std::convert::Infallible>(api.handle(req).await) }
+                    });
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                });
+            }
+        });
+        Ok(Running { addr, task })
+    }
+
+    pub async fn handle(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_string();
+        let Some((route, params)) = self.routes.iter().find_map(|r| r.matches(parts.method.as_str(), &path).map(|p| (r, p))) else {
+            return gateway(404, "Not Found");
+        };
+        let claims = if route.authorized {
+            let auth = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+            match self.authorizer.verify(auth).await {
+                Ok(c) => Some(c),
+                Err(_) => return gateway(401, "Unauthorized"),
+            }
+        } else {
+            None
+        };
+        let body = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(_) => return gateway(413, "Request Entity Too Large"),
+        };
+        let mut headers = BTreeMap::new();
+        for (k, v) in &parts.headers {
+            if let Ok(v) = v.to_str() {
+                headers.entry(k.as_str().to_string()).and_modify(|e: &mut String| *e = format!("{e},{v}")).or_insert_with(|| v.to_string());
+            }
+        }
+        let event = HttpEvent {
+            method: parts.method.to_string(),
+            path,
+            route_key: route.route_key(),
+            path_parameters: params.into_iter().collect(),
+            raw_query: parts.uri.query().unwrap_or("").to_string(),
+            headers,
+            body: (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned()),
+            claims,
+            request_id: uuid::Uuid::new_v4().to_string(),
+        };
+        let Ok(request) = event.into_request() else {
+            return gateway(400, "Bad Request");
+        };
+        let Some(response) = expenzez_api::routes::dispatch(&route.function, &self.table, request).await else {
+            return gateway(502, "Internal Server Error");
+        };
+        let (parts, body) = response.into_parts();
+        let bytes = match body {
+            lambda_http::Body::Text(t) => Bytes::from(t),
+            lambda_http::Body::Binary(b) => Bytes::from(b),
+            _ => Bytes::new(),
+        };
+        hyper::Response::from_parts(parts, Full::new(bytes))
+    }
+}

@@ -1,0 +1,179 @@
+//! Errors at the HTTP edge: RFC 9457 problem details carrying the app's
+//! `error{code, message, retryable, retryAfter, details, correlationId}` and
+//! a top-level `message` (APP-CONTRACT "Transport and errors"). The status is
+//! chosen here and only here; bodies never carry internals or `{:?}`.
+
+use expenzez_store::StoreError;
+use http::StatusCode;
+use serde::Serialize;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid JSON")]
+    MalformedJson,
+    #[error("the request is invalid")]
+    BadRequest { code: &'static str, message: String },
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict")]
+    Conflict { code: &'static str, message: String },
+    #[error("the resource changed since it was read")]
+    PreconditionFailed,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the request body must be JSON")]
+    UnsupportedMediaType,
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u32 },
+    #[error("a dependency is unavailable")]
+    Unavailable { retry_after: u32 },
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn validation(field: &str, message: &str) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable code (`error.code`), and the problem `type` suffix.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson => "MALFORMED_JSON",
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::Unauthorized => "UNAUTHORIZED",
+            ApiError::Forbidden => "FORBIDDEN",
+            ApiError::NotFound => "NOT_FOUND",
+            ApiError::PreconditionFailed => "PRECONDITION_FAILED",
+            ApiError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ApiError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::Validation(_) => "VALIDATION_ERROR",
+            ApiError::TooManyRequests { .. } => "RATE_LIMITED",
+            ApiError::Unavailable { .. } => "SERVICE_UNAVAILABLE",
+            ApiError::Internal => "INTERNAL_ERROR",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson => "Malformed JSON",
+            ApiError::BadRequest { .. } => "Bad request",
+            ApiError::Unauthorized => "Unauthorized",
+            ApiError::Forbidden => "Forbidden",
+            ApiError::NotFound => "Not found",
+            ApiError::Conflict { .. } => "Conflict",
+            ApiError::PreconditionFailed => "Precondition failed",
+            ApiError::PayloadTooLarge => "Payload too large",
+            ApiError::UnsupportedMediaType => "Unsupported media type",
+            ApiError::Validation(_) => "Validation failed",
+            ApiError::TooManyRequests { .. } => "Too many requests",
+            ApiError::Unavailable { .. } => "Service unavailable",
+            ApiError::Internal => "Internal error",
+        }
+    }
+
+    /// What a person reads (`detail`, `message`, `error.message`).
+    fn detail(&self) -> String {
+        match self {
+            ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } => message.clone(),
+            ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
+            ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),
+            ApiError::Unauthorized => "Missing or invalid access token.".into(),
+            ApiError::Forbidden => "You are not allowed to do this.".into(),
+            ApiError::NotFound => "The resource does not exist.".into(),
+            ApiError::PreconditionFailed => "The resource changed since you read it; read it again.".into(),
+            ApiError::PayloadTooLarge => "The request body is too large.".into(),
+            ApiError::UnsupportedMediaType => "Send the body as application/json.".into(),
+            ApiError::MalformedJson => "The request body is not valid JSON.".into(),
+            ApiError::TooManyRequests { .. } => "Too many requests; retry later.".into(),
+            ApiError::Unavailable { .. } => "A service we depend on is unavailable; retry shortly.".into(),
+            ApiError::Internal => "Something went wrong on our side.".into(),
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The problem+json body.
+    pub fn body(&self, correlation_id: &str) -> serde_json::Value {
+        let detail = self.detail();
+        let details = match self {
+            ApiError::Validation(errors) => serde_json::to_value(errors).unwrap_or_default(),
+            _ => serde_json::Value::Null,
+        };
+        serde_json::json!({
+            "type": format!("https://errors.expenzez.app/{}", self.code().to_lowercase().replace('_', "-")),
+            "title": self.title(),
+            "status": self.status().as_u16(),
+            "detail": detail,
+            "message": detail,
+            "error": {
+                "code": self.code(),
+                "message": detail,
+                "retryable": self.retry_after().is_some(),
+                "retryAfter": self.retry_after(),
+                "details": details,
+                "correlationId": correlation_id,
+            }
+        })
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        if e.is_bad_cursor() {
+            ApiError::BadRequest { code: "INVALID_START_KEY", message: "startKey is not valid for this request".into() }
+        } else if e.is_not_found() {
+            ApiError::NotFound
+        } else if e.is_conflict() {
+            ApiError::Conflict { code: "VERSION_CONFLICT", message: "The resource was changed by another request; retry.".into() }
+        } else if e.is_throttled() {
+            ApiError::TooManyRequests { retry_after: 1 }
+        } else if e.is_retryable() {
+            ApiError::Unavailable { retry_after: 2 }
+        } else {
+            tracing::error!(error = %e, "store error");
+            ApiError::Internal
+        }
+    }
+}

@@ -1,0 +1,4 @@
+pub mod config;
+pub mod profile;
+pub mod summary;
+pub mod transactions;

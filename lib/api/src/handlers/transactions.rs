@@ -1,0 +1,574 @@
+//! `GET /transactions` (GSI2 by date, GSI3 by category), `POST /transactions`,
+//! `GET|PUT|DELETE /transactions/{id}`, in the app's shapes.
+
+use crate::edge::{if_match, Reply};
+use crate::error::{ApiError, FieldError};
+use crate::json::{Amount, JsonMoney};
+use crate::ledger;
+use crate::request::Ctx;
+use crate::stores::{LedgerStore, TransactionListStore};
+use chrono::NaiveDate;
+use expenzez_domain::entities::*;
+use expenzez_domain::ids::{AccountId, IdempotencyKey, TransactionId, UserId};
+use expenzez_domain::keys::{self, gsi2_range, gsi3_category_prefix, Category, Index};
+use expenzez_domain::{Currency, Money, Timestamp};
+use expenzez_store::{Condition, Query, SortKey, TxAction, Versioned};
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Largest page of `GET /transactions` (the app asks for thousands; it follows `nextKey`).
+pub const MAX_PAGE: u32 = 500;
+pub const DEFAULT_PAGE: u32 = 100;
+
+/// A transaction as the app sees it (APP-CONTRACT "Transactions").
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionView {
+    pub id: String,
+    pub amount: Amount,
+    pub original_amount: Amount,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub date: Timestamp,
+    pub category: String,
+    pub description: String,
+    pub merchant: String,
+    pub currency: String,
+    pub account_id: String,
+    pub bank_name: Option<String>,
+    pub account_type: Option<String>,
+    pub is_pending: bool,
+    pub tags: Vec<String>,
+    pub exclude_from_spend: bool,
+}
+
+/// The app's `type`: by the sign of the amount.
+pub fn app_type(amount: Money) -> &'static str {
+    if amount.is_negative() {
+        "debit"
+    } else {
+        "credit"
+    }
+}
+
+impl From<&Transaction> for TransactionView {
+    fn from(t: &Transaction) -> Self {
+        Self {
+            id: t.transaction_id.to_string(),
+            amount: Amount(t.amount),
+            original_amount: Amount(t.amount.abs()),
+            kind: app_type(t.amount),
+            date: t.timestamp,
+            category: t.category.primary.to_string(),
+            description: t.description.clone(),
+            merchant: t.merchant.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+            currency: t.currency.to_string(),
+            account_id: t.account_id.to_string(),
+            bank_name: t.bank_name.clone(),
+            account_type: t.account_type.clone(),
+            is_pending: t.is_pending,
+            tags: t.tags.clone().unwrap_or_default(),
+            exclude_from_spend: t.exclude_from_spend,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct One<'a> {
+    transaction: &'a TransactionView,
+}
+
+fn id_param(ctx: &Ctx) -> Result<TransactionId, ApiError> {
+    // An id that cannot exist is simply not found (never a hint about others' data).
+    ctx.path("id").and_then(|s| TransactionId::new(s).ok()).ok_or(ApiError::NotFound)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppType {
+    Debit,
+    Credit,
+}
+
+fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp) -> Option<Timestamp> {
+    let t = if s.len() == 10 {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| Timestamp::start_of_day(d).plus_seconds(12 * 3600))
+    } else {
+        Timestamp::parse(s).ok()
+    };
+    match t {
+        Some(t) if t.date().to_string().as_str() >= "2000-01-01" && t <= now.plus_seconds(366 * 86_400) => Some(t),
+        _ => {
+            errors.push(FieldError::new(field, "must be an ISO-8601 date (YYYY-MM-DD) or timestamp between 2000 and a year from now"));
+            None
+        }
+    }
+}
+
+fn check_text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize, required: bool) -> String {
+    let t = v.trim();
+    if required && t.is_empty() {
+        errors.push(FieldError::new(field, "is required"));
+    } else if t.chars().count() > max {
+        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
+    } else if t.chars().any(char::is_control) {
+        errors.push(FieldError::new(field, "contains control characters"));
+    }
+    t.to_string()
+}
+
+fn check_tags(errors: &mut Vec<FieldError>, tags: &Option<Vec<String>>) -> Option<Vec<String>> {
+    let tags = tags.as_ref()?;
+    if tags.len() > 20 || tags.iter().any(|t| t.trim().is_empty() || t.chars().count() > 30) {
+        errors.push(FieldError::new("tags", "at most 20 tags of 1 to 30 characters"));
+    }
+    Some(tags.iter().map(|t| t.trim().to_string()).collect())
+}
+
+/// The signed amount: `type` wins over the sign when both are given (the app
+/// may send a positive amount with `type: debit`).
+fn signed(amount: Money, kind: Option<AppType>) -> Money {
+    match kind {
+        Some(AppType::Debit) => -amount.abs(),
+        Some(AppType::Credit) => amount.abs(),
+        None => amount,
+    }
+}
+
+/// `POST /transactions` body (manual entry).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTransaction {
+    pub amount: JsonMoney,
+    pub original_amount: Option<JsonMoney>,
+    pub description: String,
+    pub category: String,
+    #[serde(rename = "type")]
+    pub kind: Option<AppType>,
+    pub date: Option<String>,
+    pub merchant: Option<String>,
+    pub currency: Option<String>,
+    pub account_id: Option<String>,
+    pub bank_name: Option<String>,
+    pub account_type: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub is_pending: Option<bool>,
+    pub exclude_from_spend: Option<bool>,
+}
+
+impl NewTransaction {
+    pub fn into_transaction(self, user: &UserId, id: TransactionId, now: Timestamp) -> Result<Transaction, ApiError> {
+        let mut errors = Vec::new();
+        let amount = signed(self.amount.0, self.kind);
+        if amount.is_zero() {
+            errors.push(FieldError::new("amount", "must not be zero"));
+        }
+        if let Some(o) = self.original_amount {
+            if o.0.abs() != amount.abs() {
+                errors.push(FieldError::new("originalAmount", "must equal the absolute amount"));
+            }
+        }
+        let description = check_text(&mut errors, "description", &self.description, 200, true);
+        let category = Category::new(&self.category).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok();
+        let timestamp = match &self.date {
+            Some(d) => parse_date(&mut errors, "date", d, now),
+            None => Some(now),
+        };
+        let merchant = self.merchant.as_deref().map(|m| check_text(&mut errors, "merchant", m, 100, false)).filter(|m| !m.is_empty());
+        let currency = match self.currency.as_deref() {
+            None => Some(Currency::gbp()),
+            Some(c) => Currency::new(c).map_err(|_| errors.push(FieldError::new("currency", "must be a three-letter ISO 4217 code"))).ok(),
+        };
+        let account_id = match self.account_id.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            None => AccountId::new("manual").ok(),
+            Some(a) => AccountId::new(a).map_err(|e| errors.push(FieldError::new("accountId", e.to_string()))).ok(),
+        };
+        let bank_name = self.bank_name.as_deref().map(|b| check_text(&mut errors, "bankName", b, 100, false));
+        let account_type = self.account_type.as_deref().map(|b| check_text(&mut errors, "accountType", b, 50, false));
+        let tags = check_tags(&mut errors, &self.tags);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let (Some(category), Some(timestamp), Some(currency), Some(account_id)) = (category, timestamp, currency, account_id) else {
+            return Err(ApiError::Internal);
+        };
+        Ok(Transaction {
+            transaction_id: id,
+            account_id,
+            user_id: user.clone(),
+            amount,
+            currency,
+            description,
+            reference: None,
+            timestamp,
+            processing_date: None,
+            value_date: None,
+            category: TransactionCategory { primary: category, secondary: None, confidence: 1.0, user_modified: true, provider_primary: None },
+            merchant: merchant.map(|name| Merchant { name, category: None, logo: None, location: None }),
+            transaction_type: if amount.is_negative() { TransactionType::Debit } else { TransactionType::Credit },
+            transaction_code: None,
+            created_at: now,
+            updated_at: now,
+            user_note: None,
+            tags,
+            is_hidden: false,
+            ai_insights: None,
+            running_balance: None,
+            is_pending: self.is_pending.unwrap_or(false),
+            exclude_from_spend: self.exclude_from_spend.unwrap_or(false),
+            bank_name,
+            account_type,
+            source: Some(TransactionSource::Manual),
+            provider_transaction_id: None,
+        })
+    }
+}
+
+pub async fn create<S: LedgerStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let user = ctx.user()?.clone();
+    let idempotency = match ctx.header("idempotency-key") {
+        Some(k) => Some(IdempotencyKey::new(k.trim()).map_err(|_| ApiError::validation("Idempotency-Key", "must be 1 to 128 printable characters without '#'"))?),
+        None => None,
+    };
+    let request_hash = hex(&Sha256::digest(ctx.body_bytes()));
+    if let Some(key) = &idempotency {
+        if let Some(reply) = replay(&store, &user, key, &request_hash).await? {
+            return Ok(reply);
+        }
+    }
+    let body: NewTransaction = ctx.json()?;
+    let now = store.now();
+    let txn = body.into_transaction(&user, TransactionId::random(), now)?;
+    let reply = Reply::created(&One { transaction: &TransactionView::from(&txn) })?.etag(1);
+    let extra = match &idempotency {
+        Some(key) => vec![TxAction::put(
+            &IdempotencyRecord {
+                user_id: user.clone(),
+                key: key.clone(),
+                request_hash: request_hash.clone(),
+                status_code: reply.status.as_u16(),
+                response_body: reply.body.clone(),
+                created_at: now,
+                ttl: now.epoch_seconds() + IdempotencyRecord::TTL_SECONDS,
+            },
+            Condition::MustNotExist,
+        )?],
+        None => Vec::new(),
+    };
+    let id = txn.transaction_id.clone();
+    let mut txn = Some(txn);
+    match ledger::apply(&store, &user, &id, None, extra, |_| Ok(txn.take())).await {
+        Ok(_) => Ok(reply),
+        // A concurrent retry with the same key won: answer what it answered.
+        Err(e) => match &idempotency {
+            Some(key) => replay(&store, &user, key, &request_hash).await?.ok_or(e),
+            None => Err(e),
+        },
+    }
+}
+
+async fn replay<S: LedgerStore>(store: &S, user: &UserId, key: &IdempotencyKey, request_hash: &str) -> Result<Option<Reply>, ApiError> {
+    match store.idempotency_record(user, key).await? {
+        Some(r) if r.request_hash == request_hash => Ok(Some(Reply {
+            status: StatusCode::from_u16(r.status_code).unwrap_or(StatusCode::OK),
+            body: r.response_body,
+            etag: None,
+        })),
+        Some(_) => Err(ApiError::Conflict {
+            code: "IDEMPOTENCY_KEY_REUSED",
+            message: "This Idempotency-Key was used for a different request.".into(),
+        }),
+        None => Ok(None),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn get<S: LedgerStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let user = ctx.user()?;
+    let id = id_param(&ctx)?;
+    let found = store.transaction(user, &id, false).await?.ok_or(ApiError::NotFound)?;
+    Ok(Reply::ok(&One { transaction: &TransactionView::from(&found.value) })?.etag(found.version))
+}
+
+/// `PUT /transactions/{id}` body: any of these.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransactionUpdate {
+    pub merchant: Option<String>,
+    pub description: Option<String>,
+    pub amount: Option<JsonMoney>,
+    pub original_amount: Option<JsonMoney>,
+    pub category: Option<String>,
+    pub date: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<AppType>,
+    pub exclude_from_spend: Option<bool>,
+    pub tags: Option<Vec<String>>,
+    pub is_pending: Option<bool>,
+}
+
+impl TransactionUpdate {
+    pub fn apply(&self, t: &mut Transaction, now: Timestamp) -> Result<(), ApiError> {
+        let mut errors = Vec::new();
+        let amount = match (self.amount, self.kind) {
+            (Some(a), kind) => signed(a.0, kind),
+            (None, kind) => signed(t.amount, kind),
+        };
+        if amount.is_zero() {
+            errors.push(FieldError::new("amount", "must not be zero"));
+        }
+        if let Some(o) = self.original_amount {
+            if o.0.abs() != amount.abs() {
+                errors.push(FieldError::new("originalAmount", "must equal the absolute amount"));
+            }
+        }
+        let description = self.description.as_deref().map(|d| check_text(&mut errors, "description", d, 200, true));
+        let merchant = self.merchant.as_deref().map(|m| check_text(&mut errors, "merchant", m, 100, false));
+        let category = self.category.as_deref().and_then(|c| Category::new(c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
+        let date = self.date.as_deref().and_then(|d| parse_date(&mut errors, "date", d, now));
+        let tags = check_tags(&mut errors, &self.tags);
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        t.amount = amount;
+        t.transaction_type = if amount.is_negative() { TransactionType::Debit } else { TransactionType::Credit };
+        if let Some(d) = description {
+            t.description = d;
+        }
+        if let Some(m) = merchant {
+            t.merchant = if m.is_empty() { None } else { Some(Merchant { name: m, category: None, logo: None, location: None }) };
+        }
+        if let Some(c) = category {
+            if c != t.category.primary {
+                // The user's category wins over the provider's from now on.
+                t.category.primary = c;
+                t.category.user_modified = true;
+                t.category.confidence = 1.0;
+            }
+        }
+        if let Some(d) = date {
+            t.timestamp = d;
+        }
+        if let Some(x) = self.exclude_from_spend {
+            t.exclude_from_spend = x;
+        }
+        if let Some(p) = self.is_pending {
+            t.is_pending = p;
+        }
+        if tags.is_some() {
+            t.tags = tags;
+        }
+        t.updated_at = now;
+        Ok(())
+    }
+}
+
+pub async fn update<S: LedgerStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let user = ctx.user()?.clone();
+    let id = id_param(&ctx)?;
+    let patch: TransactionUpdate = ctx.json()?;
+    let expected = match if_match(&ctx) {
+        Some(Some(v)) => Some(v),
+        Some(None) => return Err(ApiError::PreconditionFailed),
+        None => None,
+    };
+    let now = store.now();
+    let written = ledger::apply(&store, &user, &id, expected, Vec::new(), |current| {
+        let mut t = current.cloned().ok_or(ApiError::NotFound)?;
+        patch.apply(&mut t, now)?;
+        Ok(Some(t))
+    })
+    .await?
+    .ok_or(ApiError::Internal)?;
+    Ok(Reply::ok(&One { transaction: &TransactionView::from(&written.value) })?.etag(written.version))
+}
+
+#[derive(Serialize)]
+struct Deleted<'a> {
+    success: bool,
+    id: &'a str,
+}
+
+pub async fn delete<S: LedgerStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let user = ctx.user()?.clone();
+    let id = id_param(&ctx)?;
+    let expected = match if_match(&ctx) {
+        Some(Some(v)) => Some(v),
+        Some(None) => return Err(ApiError::PreconditionFailed),
+        None => None,
+    };
+    ledger::apply(&store, &user, &id, expected, Vec::new(), |current| match current {
+        Some(_) => Ok(None),
+        None => Err(ApiError::NotFound),
+    })
+    .await?;
+    Reply::ok(&Deleted { success: true, id: id.as_str() })
+}
+
+/// What `GET /transactions` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub category: Option<Category>,
+    pub kind: Option<AppType>,
+    pub limit: u32,
+    pub start_key: Option<String>,
+}
+
+impl ListRequest {
+    pub fn parse(ctx: &Ctx) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        let date = |errors: &mut Vec<FieldError>, name: &str| {
+            ctx.query(name).and_then(|s| match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.push(FieldError::new(name, "must be a date, YYYY-MM-DD"));
+                    None
+                }
+            })
+        };
+        let from = date(&mut errors, "startDate").map(Timestamp::start_of_day);
+        let to = date(&mut errors, "endDate").map(Timestamp::end_of_day);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                errors.push(FieldError::new("endDate", "must not be before startDate"));
+            }
+        }
+        let category = ctx.query("category").filter(|c| !c.trim().is_empty() && c != "all").and_then(|c| {
+            Category::new(&c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok()
+        });
+        let kind = ctx.query("type").filter(|t| !t.is_empty() && t != "all").and_then(|t| match t.as_str() {
+            "debit" => Some(AppType::Debit),
+            "credit" => Some(AppType::Credit),
+            _ => {
+                errors.push(FieldError::new("type", "must be debit or credit"));
+                None
+            }
+        });
+        let limit = match ctx.query("limit") {
+            None => DEFAULT_PAGE,
+            Some(l) => match l.parse::<u32>() {
+                // The app asks for up to thousands; each page is capped, `nextKey` gives the rest.
+                Ok(n) if n >= 1 => n.min(MAX_PAGE),
+                _ => {
+                    errors.push(FieldError::new("limit", format!("must be a whole number from 1 (pages hold at most {MAX_PAGE})")));
+                    DEFAULT_PAGE
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(Self { from, to, category, kind, limit, start_key: ctx.query("startKey").filter(|s| !s.is_empty()) })
+    }
+
+    /// The GSI3 query for a category, else the GSI2 query; newest first.
+    pub fn query(&self, user: &UserId) -> Query {
+        // The type filter is part of what a cursor is bound to.
+        let owner = match self.kind {
+            None => user.to_string(),
+            Some(AppType::Debit) => format!("{user}|debit"),
+            Some(AppType::Credit) => format!("{user}|credit"),
+        };
+        let pk = keys::user_pk(user);
+        let q = match &self.category {
+            Some(c) => {
+                let prefix = gsi3_category_prefix(c);
+                let q = Query::index(owner, Index::Gsi3, pk);
+                match (self.from, self.to) {
+                    (None, None) => q.begins_with(prefix),
+                    (f, t) => q.sort_key(SortKey::Between(
+                        format!("{prefix}{}", f.map(|f| f.to_string()).unwrap_or_default()),
+                        format!("{prefix}{}", t.map(|t| t.to_string()).unwrap_or_else(|| "~".into())),
+                    )),
+                }
+            }
+            None => {
+                let q = Query::index(owner, Index::Gsi2, pk);
+                match (self.from, self.to) {
+                    (None, None) => q,
+                    (f, t) => {
+                        let (lo, hi) = gsi2_range(
+                            f.unwrap_or_else(|| Timestamp::from_millis(0).expect("epoch")),
+                            t.unwrap_or_else(|| Timestamp::parse("9999-12-31T23:59:59.999Z").expect("literal")),
+                        );
+                        q.between(lo, hi)
+                    }
+                }
+            }
+        };
+        q.descending()
+    }
+
+    fn matches(&self, t: &Transaction) -> bool {
+        match self.kind {
+            None => true,
+            Some(AppType::Debit) => t.amount.is_negative(),
+            Some(AppType::Credit) => !t.amount.is_negative(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageSummary {
+    pub total_amount: Amount,
+    pub credit_total: Amount,
+    pub debit_total: Amount,
+    pub count: usize,
+}
+
+impl PageSummary {
+    pub fn of<'a>(txns: impl IntoIterator<Item = &'a Transaction>) -> Result<Self, ApiError> {
+        let mut s = PageSummary::default();
+        let overflow = || ApiError::Internal;
+        for t in txns {
+            s.count += 1;
+            s.total_amount = Amount(s.total_amount.0.checked_add(t.amount).ok_or_else(overflow)?);
+            if t.amount.is_negative() {
+                s.debit_total = Amount(s.debit_total.0.checked_add(t.amount.abs()).ok_or_else(overflow)?);
+            } else {
+                s.credit_total = Amount(s.credit_total.0.checked_add(t.amount).ok_or_else(overflow)?);
+            }
+        }
+        Ok(s)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListBody {
+    transactions: Vec<TransactionView>,
+    next_key: Option<String>,
+    summary: PageSummary,
+}
+
+/// Rounds of DynamoDB pages one request may read to fill a filtered page.
+const MAX_ROUNDS: usize = 8;
+
+pub async fn list<S: TransactionListStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let user = ctx.user()?;
+    let req = ListRequest::parse(&ctx)?;
+    let base = req.query(user);
+    let mut found: Vec<Versioned<Transaction>> = Vec::new();
+    let mut cursor = req.start_key.clone();
+    // Each round asks DynamoDB for exactly the items still missing, so the
+    // cursor it returns sits right after the last item examined: filtered-out
+    // items are skipped, none is ever lost between pages.
+    for _ in 0..MAX_ROUNDS {
+        let remaining = req.limit - found.len() as u32;
+        let page = store.transactions(&base.clone().limit(remaining).after(cursor.take())).await?;
+        found.extend(page.items.into_iter().filter(|t| req.matches(&t.value)));
+        cursor = page.next;
+        if cursor.is_none() || found.len() as u32 >= req.limit {
+            break;
+        }
+    }
+    let summary = PageSummary::of(found.iter().map(|v| &v.value))?;
+    Reply::ok(&ListBody { transactions: found.iter().map(|v| TransactionView::from(&v.value)).collect(), next_key: cursor, summary })
+}

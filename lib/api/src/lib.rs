@@ -1,0 +1,18 @@
+//! The app's data API: the HTTP edge (caller from JWT claims, typed bodies,
+//! problem+json errors, one log line per request) and the handlers, generic
+//! over the narrow store traits in [`stores`].
+
+pub mod config;
+pub mod edge;
+pub mod error;
+pub mod event;
+pub mod handlers;
+pub mod json;
+pub mod ledger;
+pub mod request;
+pub mod routes;
+pub mod stores;
+
+pub use edge::Reply;
+pub use error::ApiError;
+pub use request::Ctx;

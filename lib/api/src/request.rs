@@ -1,0 +1,124 @@
+//! What a handler needs from an API Gateway (HTTP API, payload 2.0) request:
+//! the caller from the JWT authorizer's claims, parameters, and a typed body.
+
+use crate::error::{ApiError, FieldError};
+use expenzez_domain::ids::UserId;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+/// Largest body we read (the app's largest request is a few hundred bytes).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The authenticated caller: the access token's `sub` and groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: UserId,
+    pub is_admin: bool,
+}
+
+/// Everything about one request that handlers read.
+pub struct Ctx {
+    pub request_id: String,
+    pub caller: Option<Caller>,
+    req: Request,
+}
+
+impl Ctx {
+    pub fn new(req: Request) -> Self {
+        let (request_id, claims) = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(c)) => (
+                c.request_id.clone(),
+                c.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| j.claims.clone()),
+            ),
+            _ => (None, None),
+        };
+        let caller = claims.and_then(|claims| {
+            let user = UserId::new(claims.get("sub")?.as_str()).ok()?;
+            // API Gateway flattens the groups array to "[admin other]".
+            let is_admin = claims
+                .get("cognito:groups")
+                .map(|g| g.trim_matches(|c| c == '[' || c == ']').split([' ', ',']).any(|x| x.trim_matches('"') == "admin"))
+                .unwrap_or(false);
+            Some(Caller { user, is_admin })
+        });
+        Self { request_id: request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()), caller, req }
+    }
+
+    /// The caller, or 401 (API Gateway checks first, but a request without
+    /// claims must never reach data).
+    pub fn user(&self) -> Result<&UserId, ApiError> {
+        self.caller.as_ref().map(|c| &c.user).ok_or(ApiError::Unauthorized)
+    }
+
+    pub fn require_admin(&self) -> Result<&UserId, ApiError> {
+        match &self.caller {
+            None => Err(ApiError::Unauthorized),
+            Some(c) if c.is_admin => Ok(&c.user),
+            Some(_) => Err(ApiError::Forbidden),
+        }
+    }
+
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
+    }
+
+    pub fn path(&self, name: &str) -> Option<String> {
+        self.req.path_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn method(&self) -> &http::Method {
+        self.req.method()
+    }
+
+    /// The raw body bytes.
+    pub fn body_bytes(&self) -> &[u8] {
+        match self.req.body() {
+            Body::Empty => &[],
+            Body::Text(t) => t.as_bytes(),
+            Body::Binary(b) => b,
+            _ => &[],
+        }
+    }
+
+    /// The body as `T`: 413 when too large, 415 when not JSON, 400 when not
+    /// parseable JSON, 422 (with the field) when JSON of the wrong shape.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let bytes = self.body_bytes();
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        if let Some(ct) = self.header("content-type") {
+            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            if mime != "application/json" && !mime.ends_with("+json") {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
+        // Syntax first, so a broken body is 400 and a wrong shape is 422.
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|_| ApiError::MalformedJson)?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::validation("$", "the body must be a JSON object"));
+        }
+        // From the original bytes: numbers (money) are read from their exact text.
+        let de = &mut serde_json::Deserializer::from_slice(bytes);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let message = clean_serde_message(&e.inner().to_string());
+            ApiError::Validation(vec![FieldError::new(if field == "." { "$".into() } else { field }, message)])
+        })
+    }
+}
+
+/// serde's messages end with " at line 1 column 42"; the field is reported
+/// separately, and positions in a re-serialised body mean nothing to a client.
+fn clean_serde_message(m: &str) -> String {
+    match m.rfind(" at line ") {
+        Some(i) => m[..i].to_string(),
+        None => m.to_string(),
+    }
+}

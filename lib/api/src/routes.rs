@@ -1,0 +1,38 @@
+//! Every HTTP function: its template resource, route and handler. The Lambda
+//! binaries each run one; the local API server runs them all in-process.
+
+use crate::edge;
+use crate::handlers::{config, profile, summary, transactions};
+use expenzez_store::Table;
+use lambda_http::{Body, Request, Response};
+
+/// (template resource, method, path). A test checks this against template.yaml and the OpenAPI document.
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("GetProfileFunction", "GET", "/profile"),
+    ("UpdateProfileFunction", "PUT", "/profile"),
+    ("ListTransactionsFunction", "GET", "/transactions"),
+    ("CreateTransactionFunction", "POST", "/transactions"),
+    ("GetTransactionSummaryFunction", "GET", "/transactions/summary"),
+    ("GetTransactionFunction", "GET", "/transactions/{id}"),
+    ("UpdateTransactionFunction", "PUT", "/transactions/{id}"),
+    ("DeleteTransactionFunction", "DELETE", "/transactions/{id}"),
+    ("GetConfigFunction", "GET", "/config"),
+    ("PutAdminConfigFunction", "PUT", "/admin/config/{name}"),
+];
+
+/// Runs the handler of template resource `function`; `None` if there is none.
+pub async fn dispatch(function: &str, table: &Table, req: Request) -> Option<Response<Body>> {
+    Some(match function {
+        "GetProfileFunction" => edge::run("GET /profile", table, req, profile::get).await,
+        "UpdateProfileFunction" => edge::run("PUT /profile", table, req, profile::put).await,
+        "ListTransactionsFunction" => edge::run("GET /transactions", table, req, transactions::list).await,
+        "CreateTransactionFunction" => edge::run("POST /transactions", table, req, transactions::create).await,
+        "GetTransactionSummaryFunction" => edge::run("GET /transactions/summary", table, req, summary::get).await,
+        "GetTransactionFunction" => edge::run("GET /transactions/{id}", table, req, transactions::get).await,
+        "UpdateTransactionFunction" => edge::run("PUT /transactions/{id}", table, req, transactions::update).await,
+        "DeleteTransactionFunction" => edge::run("DELETE /transactions/{id}", table, req, transactions::delete).await,
+        "GetConfigFunction" => edge::run("GET /config", table, req, config::get).await,
+        "PutAdminConfigFunction" => edge::run("PUT /admin/config/{name}", table, req, config::put).await,
+        _ => return None,
+    })
+}
