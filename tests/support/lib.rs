@@ -148,6 +148,7 @@ impl ApiEnv {
             routes: expenzez_local_api::template::routes(&template),
             authorizer: expenzez_local_api::Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
             table: table.clone(),
+            auth: expenzez_local_api::triggers::local_auth(&table, &pool.pool_id, &pool.client_id).await,
         };
         let server = api.start(([127, 0, 0, 1], 0).into()).await.unwrap();
         ApiEnv { table, pool, cognito, server, http: reqwest::Client::new() }

@@ -8,6 +8,7 @@ pub mod authorizer;
 pub mod cognito;
 pub mod server;
 pub mod template;
+pub mod triggers;
 
 pub use authorizer::Authorizer;
 pub use server::{LocalApi, Running};

@@ -22,6 +22,8 @@ pub struct LocalApi {
     pub routes: Vec<Route>,
     pub authorizer: Authorizer,
     pub table: Table,
+    /// The auth routes' identity provider (the local Cognito, triggers emulated).
+    pub auth: expenzez_auth::Auth<crate::triggers::LocalCognito>,
 }
 
 /// A server running in the background; stops when dropped.
@@ -115,7 +117,12 @@ impl LocalApi {
         let Ok(request) = event.into_request() else {
             return gateway(400, "Bad Request");
         };
-        let Some(response) = expenzez_api::routes::dispatch(&route.function, &self.table, request).await else {
+        let response = if expenzez_auth::routes::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_auth::routes::dispatch(&route.function, &self.auth, request).await
+        } else {
+            expenzez_api::routes::dispatch(&route.function, &self.table, request).await
+        };
+        let Some(response) = response else {
             return gateway(502, "Internal Server Error");
         };
         let (parts, body) = response.into_parts();

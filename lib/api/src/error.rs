@@ -30,6 +30,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("not allowed")]
     Forbidden,
+    /// 403 with a specific code (e.g. `UserNotConfirmedException`, which the app reads).
+    #[error("not allowed")]
+    ForbiddenCode { code: &'static str, message: String },
     #[error("not found")]
     NotFound,
     #[error("conflict")]
@@ -59,7 +62,7 @@ impl ApiError {
         match self {
             ApiError::MalformedJson | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::ForbiddenCode { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -76,7 +79,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::MalformedJson => "MALFORMED_JSON",
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } | ApiError::ForbiddenCode { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Forbidden => "FORBIDDEN",
             ApiError::NotFound => "NOT_FOUND",
@@ -95,7 +98,7 @@ impl ApiError {
             ApiError::MalformedJson => "Malformed JSON",
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::Unauthorized => "Unauthorized",
-            ApiError::Forbidden => "Forbidden",
+            ApiError::Forbidden | ApiError::ForbiddenCode { .. } => "Forbidden",
             ApiError::NotFound => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PreconditionFailed => "Precondition failed",
@@ -111,7 +114,9 @@ impl ApiError {
     /// What a person reads (`detail`, `message`, `error.message`).
     fn detail(&self) -> String {
         match self {
-            ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } => message.clone(),
+            ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } | ApiError::ForbiddenCode { message, .. } => {
+                message.clone()
+            }
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),
             ApiError::Unauthorized => "Missing or invalid access token.".into(),

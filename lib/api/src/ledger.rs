@@ -14,8 +14,10 @@ use std::collections::BTreeSet;
 /// Attempts before a contended change gives up with 409.
 const MAX_ATTEMPTS: u32 = 6;
 
-fn summary_error(_: expenzez_domain::entities::SummaryError) -> ApiError {
-    ApiError::validation("amount", "would take the month's totals out of range")
+/// A summary that cannot absorb a change is inconsistent data, not bad input.
+fn summary_error(e: expenzez_domain::entities::SummaryError) -> ApiError {
+    tracing::error!(error = %e, "monthly summary cannot absorb a transaction change");
+    ApiError::Internal
 }
 
 /// Applies `change` to the current state of one transaction (`None` if it

@@ -15,6 +15,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct Caller {
     pub user: UserId,
     pub is_admin: bool,
+    /// The user-pool username (`username` claim of an access token).
+    pub username: Option<String>,
 }
 
 /// Everything about one request that handlers read.
@@ -40,7 +42,7 @@ impl Ctx {
                 .get("cognito:groups")
                 .map(|g| g.trim_matches(|c| c == '[' || c == ']').split([' ', ',']).any(|x| x.trim_matches('"') == "admin"))
                 .unwrap_or(false);
-            Some(Caller { user, is_admin })
+            Some(Caller { user, is_admin, username: claims.get("username").cloned() })
         });
         Self { request_id: request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()), caller, req }
     }

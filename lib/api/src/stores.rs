@@ -6,8 +6,8 @@ use expenzez_domain::entities::*;
 use expenzez_domain::ids::{IdempotencyKey, SettingName, TransactionId, UserId};
 use expenzez_domain::keys::{self, ItemKey};
 use expenzez_domain::time::YearMonth;
-use expenzez_domain::Timestamp;
-use expenzez_store::{Capacity, Condition, Page, Query, StoreError, Table, TxAction, Versioned};
+use expenzez_domain::{Email, Timestamp};
+use expenzez_store::{Capacity, Condition, Page, Query, SortKey, StoreError, Table, TxAction, Versioned};
 use std::future::Future;
 
 type R<T> = Result<T, StoreError>;
@@ -22,6 +22,12 @@ pub trait Metered: Clone + Send + Sync + 'static {
 pub trait ProfileStore: Metered {
     fn profile(&self, user: &UserId) -> impl Future<Output = R<Option<Versioned<UserProfile>>>> + Send;
     fn save_profile(&self, profile: &UserProfile, expected_version: u64) -> impl Future<Output = R<u64>> + Send;
+    /// Who holds `email`: its claim item (strongly consistent), else GSI1.
+    fn email_owner(&self, email: &Email) -> impl Future<Output = R<Option<UserId>>> + Send;
+    /// Saves `updated` (whose email differs from `current`'s) together with
+    /// the move of the email claim, all or nothing; a conflict if the new
+    /// email is claimed or the profile moved on.
+    fn move_email(&self, current: &Versioned<UserProfile>, updated: &UserProfile) -> impl Future<Output = R<u64>> + Send;
 }
 
 /// Transactions and the monthly summaries that move with them.
@@ -68,6 +74,29 @@ impl ProfileStore for Table {
     }
     async fn save_profile(&self, profile: &UserProfile, expected_version: u64) -> R<u64> {
         self.put(profile, Condition::Version(expected_version)).await
+    }
+    async fn email_owner(&self, email: &Email) -> R<Option<UserId>> {
+        if let Some(c) = self.get_consistent::<EmailClaim>(&ItemKey::EmailClaim(email.clone())).await? {
+            return Ok(Some(c.value.user_id));
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct ByEmail {
+            user_id: UserId,
+        }
+        let k = keys::gsi1_email(email);
+        let q = Query::index("system", keys::Index::Gsi1, k.pk).sort_key(SortKey::Equals(k.sk)).limit(1);
+        Ok(self.query_as::<ByEmail>(&q).await?.items.into_iter().next().map(|b| b.user_id))
+    }
+    async fn move_email(&self, current: &Versioned<UserProfile>, updated: &UserProfile) -> R<u64> {
+        let claim = EmailClaim { email: updated.email.clone(), user_id: updated.user_id.clone(), claimed_at: self.now() };
+        let actions = vec![
+            TxAction::put(&claim, Condition::MustNotExist)?,
+            TxAction::put(updated, Condition::Version(current.version))?,
+            TxAction::delete(&ItemKey::EmailClaim(current.value.email.clone()), Condition::None),
+        ];
+        self.transact(actions, None).await?;
+        Ok(current.version + 1)
     }
 }
 

@@ -133,6 +133,11 @@ pub fn api_cache_pk(endpoint: &str, owner: Option<&UserId>) -> String {
 /// Owner segment of a cache key that belongs to no user (e.g. the institution list).
 pub const GLOBAL_OWNER: &str = "GLOBAL";
 
+/// Every endpoint that keeps a per-user API cache (`CACHE#{endpoint}#{userId}`).
+/// Erasure of a user's data queries each of these partitions, so a new
+/// per-user cache endpoint must be listed here.
+pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts"];
+
 /// Sort-key prefixes for `begins_with` queries inside a user's partition.
 pub mod prefix {
     pub const BANK: &str = "BANK#";

@@ -499,6 +499,36 @@ impl Table {
         Err(StoreError::Incomplete { op: "BatchWriteItem", count: pending.len() })
     }
 
+    /// The keys of every item in a partition, expired ones included (for
+    /// erasure: an expired item is still stored until DynamoDB removes it).
+    pub async fn keys_in_partition(&self, pk: &str) -> Result<Vec<Key>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.name())
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
+                .projection_expression("#pk, #sk")
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+                .send()
+                .await
+                .map_err(|e| from_sdk("Query", e))?;
+            self.record(Kind::Read, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
+            keys.extend(out.items().iter().filter_map(key_of));
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(keys),
+            }
+        }
+    }
+
     /// Converts a raw item (e.g. from [`Table::query_items`]) into an entity,
     /// decrypting its restricted attributes.
     pub async fn decode_item<E: Entity>(&self, mut item: Item) -> Result<Versioned<E>, StoreError> {

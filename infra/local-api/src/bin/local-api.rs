@@ -29,7 +29,8 @@ async fn main() -> anyhow::Result<()> {
     let tokens = cognito.login(&pool, DEMO_EMAIL, DEMO_PASSWORD).await?;
 
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let api = LocalApi { routes: template::routes(&tpl), authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url), table };
+    let auth = expenzez_local_api::triggers::local_auth(&table, &pool.pool_id, &pool.client_id).await;
+    let api = LocalApi { routes: template::routes(&tpl), authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url), table, auth };
     let running = api.start(([127, 0, 0, 1], port).into()).await?;
     let url = running.url();
     let mut out = std::io::stdout();

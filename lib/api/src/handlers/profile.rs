@@ -124,15 +124,14 @@ impl ProfileUpdate {
             },
             None => None,
         };
-        if let Some(e) = &self.email {
-            // Changing the email moves its uniqueness claim: that is the
-            // account flow's job (sign-up issue); here it may only be restated.
-            match Email::parse(e) {
-                Ok(e) if e == p.email => {}
-                Ok(_) => errors.push(FieldError::new("email", "the email cannot be changed here")),
-                Err(_) => errors.push(FieldError::new("email", "is not a valid email address")),
+        let email = match self.email.as_deref().map(Email::parse) {
+            Some(Ok(e)) => Some(e),
+            Some(Err(_)) => {
+                errors.push(FieldError::new("email", "is not a valid email address"));
+                None
             }
-        }
+            None => None,
+        };
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
@@ -153,6 +152,9 @@ impl ProfileUpdate {
         set(&mut p.company, company);
         if let Some(c) = currency {
             p.preferences.currency = c;
+        }
+        if let Some(e) = email {
+            p.email = e;
         }
         // The seed's display name follows the personal names when they are given.
         if let (Some(f), Some(l)) = (&p.first_name, &p.last_name) {
@@ -179,10 +181,26 @@ pub async fn put<S: ProfileStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
         let mut p = current.value.clone();
         update.apply(&mut p, store.now().date())?;
         p.updated_at = store.now();
-        match store.save_profile(&p, current.version).await {
+        // A new email moves its uniqueness claim (and the GSI1 key) in the same transaction.
+        let saved = if p.email != current.value.email {
+            store.move_email(&current, &p).await
+        } else {
+            store.save_profile(&p, current.version).await
+        };
+        match saved {
             Ok(v) => return Ok(Reply::ok(&ProfileBody { profile: &ProfileView::from(&p) })?.etag(v)),
-            Err(e) if e.is_conflict() && expected.is_none() => continue,
-            Err(e) if e.is_conflict() => return Err(ApiError::PreconditionFailed),
+            Err(e) if e.is_conflict() => {
+                if p.email != current.value.email {
+                    if let Some(owner) = store.email_owner(&p.email).await? {
+                        if owner != user {
+                            return Err(ApiError::Conflict { code: "EMAIL_TAKEN", message: "Another account uses this email.".into() });
+                        }
+                    }
+                }
+                if expected.is_some() {
+                    return Err(ApiError::PreconditionFailed);
+                }
+            }
             Err(e) => return Err(e.into()),
         }
     }

@@ -1,0 +1,176 @@
+//! Accounts in the table: the email-uniqueness check of PreSignUp, the
+//! profile + email claim created by PostConfirmation, email changes, and the
+//! erasure and export of everything a user owns.
+
+use expenzez_domain::entities::*;
+use expenzez_domain::ids::UserId;
+use expenzez_api::stores::ProfileStore;
+use expenzez_domain::keys::{self, ItemKey, Key};
+use expenzez_domain::{Currency, Email, Timestamp};
+use expenzez_store::{Condition, Query, StoreError, Table, TxAction};
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("this email is already registered")]
+    EmailTaken,
+    #[error("invalid sign-up data: {0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// PreSignUp: refuse an email that another account holds.
+pub async fn check_email_free(table: &Table, raw_email: &str) -> Result<(), AccountError> {
+    let email = Email::parse(raw_email).map_err(|_| AccountError::Invalid("email"))?;
+    match table.email_owner(&email).await? {
+        Some(_) => Err(AccountError::EmailTaken),
+        None => Ok(()),
+    }
+}
+
+/// The profile a newly confirmed user starts with.
+pub fn new_profile(user: &UserId, email: Email, attrs: &HashMap<String, String>, now: Timestamp) -> UserProfile {
+    let given = attrs.get("given_name").cloned().filter(|s| !s.is_empty());
+    let family = attrs.get("family_name").cloned().filter(|s| !s.is_empty());
+    let name = attrs
+        .get("name")
+        .cloned()
+        .filter(|s| !s.is_empty())
+        .or_else(|| match (&given, &family) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (Some(g), None) => Some(g.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
+    let marketing = attrs.get("custom:marketing_consent").map(|v| v == "true").unwrap_or(false);
+    UserProfile {
+        user_id: user.clone(),
+        email,
+        name,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+        preferences: UserPreferences {
+            theme: Theme::Light,
+            currency: Currency::gbp(),
+            notifications: NotificationSwitches { transactions: true, budgets: true, security: true, marketing },
+            privacy: Some(PrivacySettings { share_analytics: false, biometric_enabled: false, pin_enabled: false }),
+            language: Some("en".into()),
+            timezone: Some("Europe/London".into()),
+        },
+        status: UserStatus::Active,
+        email_verified: true,
+        phone_verified: None,
+        kyc: None,
+        platform: None,
+        app_version: None,
+        device_id: None,
+        first_name: given,
+        last_name: family,
+        phone: attrs.get("phone_number").cloned(),
+        address: attrs.get("address").cloned(),
+        city: None,
+        postcode: None,
+        country: None,
+        birthdate: attrs.get("birthdate").cloned(),
+        occupation: None,
+        company: None,
+    }
+}
+
+/// PostConfirmation: the profile and the email claim in one transaction.
+/// Cognito retries triggers, so a second run for the same user succeeds
+/// without writing anything.
+pub async fn create_account(table: &Table, user: &UserId, attrs: &HashMap<String, String>) -> Result<(), AccountError> {
+    let email = Email::parse(attrs.get("email").map(String::as_str).unwrap_or_default()).map_err(|_| AccountError::Invalid("email"))?;
+    let now = table.now();
+    let profile = new_profile(user, email.clone(), attrs, now);
+    let claim = EmailClaim { email: email.clone(), user_id: user.clone(), claimed_at: now };
+    let actions = vec![TxAction::put(&profile, Condition::MustNotExist)?, TxAction::put(&claim, Condition::MustNotExist)?];
+    match table.transact(actions, None).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_conflict() => {
+            let claim = table.get_consistent::<EmailClaim>(&ItemKey::EmailClaim(email)).await?;
+            let profile = table.get_consistent::<UserProfile>(&ItemKey::Profile(user.clone())).await?;
+            match (claim, profile) {
+                (Some(c), Some(_)) if c.value.user_id == *user => Ok(()),
+                (Some(c), _) if c.value.user_id != *user => Err(AccountError::EmailTaken),
+                _ => Err(AccountError::Store(e)),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every partition that holds items of `user`.
+pub fn partitions(user: &UserId) -> Vec<String> {
+    let mut p = vec![keys::user_pk(user), keys::ai_cache_pk(user)];
+    p.extend(keys::USER_CACHE_ENDPOINTS.iter().map(|e| keys::api_cache_pk(e, Some(user))));
+    p
+}
+
+/// Keys of every item of `user` (expired ones included: they are still stored).
+async fn all_keys(table: &Table, user: &UserId) -> Result<Vec<Key>, StoreError> {
+    let mut keys = Vec::new();
+    for pk in partitions(user) {
+        // Raw keys only; TTL filtering must not hide items from erasure.
+        let out = table.keys_in_partition(&pk).await?;
+        keys.extend(out);
+    }
+    Ok(keys)
+}
+
+/// Deletes everything `user` owns: every partition, caches included, and the
+/// email claim. The profile goes last, so a run stopped half-way can be run
+/// again (it still finds the email). Returns the number of items deleted.
+pub async fn erase(table: &Table, user: &UserId) -> Result<usize, StoreError> {
+    let profile = table.get_consistent::<UserProfile>(&ItemKey::Profile(user.clone())).await?;
+    let profile_key = ItemKey::Profile(user.clone()).key();
+    let keys: Vec<Key> = all_keys(table, user).await?.into_iter().filter(|k| *k != profile_key).collect();
+    let mut deleted = keys.len();
+    table.batch_delete(&keys).await?;
+    if let Some(p) = &profile {
+        let claim = ItemKey::EmailClaim(p.value.email.clone());
+        // Only our own claim.
+        if let Some(c) = table.get_consistent::<EmailClaim>(&claim).await? {
+            if c.value.user_id == *user && table.delete(&claim, Condition::Version(c.version)).await? {
+                deleted += 1;
+            }
+        }
+        if table.delete(&ItemKey::Profile(user.clone()), Condition::None).await? {
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
+
+/// Everything `user` owns, as JSON objects without the table's own keys.
+/// OAuth tokens are never exported.
+pub async fn export(table: &Table, user: &UserId) -> Result<Vec<serde_json::Value>, StoreError> {
+    const NEVER_EXPORTED: &[&str] = &["accessToken", "refreshToken"];
+    const TABLE_ATTRS: &[&str] = &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI2SK, keys::GSI3PK, keys::GSI3SK];
+    let mut out = Vec::new();
+    for pk in partitions(user) {
+        let items = table.query_all_items(&Query::table(user.as_str(), pk)).await?;
+        for mut item in items {
+            let is_account = matches!(item.get(keys::ENTITY_TYPE), Some(expenzez_store::sdk::types::AttributeValue::S(t)) if t == BankAccount::ENTITY_TYPE);
+            let mut v: serde_json::Value = if is_account {
+                // Typed, so restricted fields come back as the owner's plaintext.
+                serde_json::to_value(Table::decode::<BankAccount>(item)?.value).unwrap_or_default()
+            } else {
+                for a in TABLE_ATTRS {
+                    item.remove(*a);
+                }
+                serde_dynamo::from_item(item).map_err(|e| StoreError::Invalid(format!("export: {e}")))?
+            };
+            if let Some(o) = v.as_object_mut() {
+                for f in NEVER_EXPORTED {
+                    o.remove(*f);
+                }
+            }
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
