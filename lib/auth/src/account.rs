@@ -160,7 +160,7 @@ pub async fn export(table: &Table, user: &UserId) -> Result<Vec<serde_json::Valu
             let is_account = matches!(item.get(keys::ENTITY_TYPE), Some(expenzez_store::sdk::types::AttributeValue::S(t)) if t == BankAccount::ENTITY_TYPE);
             let mut v: serde_json::Value = if is_account {
                 // Typed, so restricted fields come back as the owner's plaintext.
-                serde_json::to_value(Table::decode::<BankAccount>(item)?.value).unwrap_or_default()
+                serde_json::to_value(table.decode_item::<BankAccount>(item).await?.value).unwrap_or_default()
             } else {
                 for a in TABLE_ATTRS {
                     item.remove(*a);
