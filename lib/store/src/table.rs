@@ -18,6 +18,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Applies a [`Condition`] to any request builder that has the three
+/// condition setters (PutItem, DeleteItem, and their transaction forms).
+macro_rules! conditioned {
+    ($req:expr, $condition:expr) => {
+        match $condition.expression() {
+            Some((expr, names, values)) => $req
+                .condition_expression(expr)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values((!values.is_empty()).then_some(values)),
+            None => $req,
+        }
+    };
+}
+pub(crate) use conditioned;
+
 /// What a write requires of the item already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Condition {
@@ -177,18 +192,13 @@ impl Table {
     pub async fn put<E: Entity>(&self, entity: &E, condition: Condition) -> Result<u64, StoreError> {
         let version = condition.next_version();
         let item = self.encode_item(entity, version).await?;
-        let mut req = self
+        let req = self
             .client()
             .put_item()
             .table_name(self.name())
             .set_item(Some(item))
             .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
-        if let Some((expr, names, values)) = condition.expression() {
-            req = req
-                .condition_expression(expr)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values((!values.is_empty()).then_some(values));
-        }
+        let req = conditioned!(req, condition);
         let out = req.send().await.map_err(|e| from_sdk("PutItem", e))?;
         self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
         Ok(version)
@@ -224,19 +234,14 @@ impl Table {
     /// Deletes an item; `Condition::Version` refuses if it changed meanwhile.
     /// Returns whether an item was there.
     pub async fn delete(&self, key: &ItemKey, condition: Condition) -> Result<bool, StoreError> {
-        let mut req = self
+        let req = self
             .client()
             .delete_item()
             .table_name(self.name())
             .set_key(Some(key_item(&key.key())))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
-        if let Some((expr, names, values)) = condition.expression() {
-            req = req
-                .condition_expression(expr)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values((!values.is_empty()).then_some(values));
-        }
+        let req = conditioned!(req, condition);
         let out = req.send().await.map_err(|e| from_sdk("DeleteItem", e))?;
         self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
         Ok(out.attributes.is_some())

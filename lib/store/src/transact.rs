@@ -2,7 +2,7 @@ use crate::capacity::Kind;
 use crate::error::{from_sdk, StoreError};
 use crate::item::{key_item, to_item, Item};
 use crate::seal::{check_raw, refuse_plaintext};
-use crate::table::{Condition, Table, TRANSACT_MAX};
+use crate::table::{conditioned, Condition, Table, TRANSACT_MAX};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnConsumedCapacity, TransactWriteItem};
@@ -38,35 +38,18 @@ impl TxAction {
         let b = TransactWriteItem::builder();
         Ok(match self {
             TxAction::Put { item, condition } => {
-                let mut p = Put::builder().table_name(table).set_item(Some(item));
-                if let Some((e, names, values)) = condition.expression() {
-                    p = p
-                        .condition_expression(e)
-                        .set_expression_attribute_names(Some(names))
-                        .set_expression_attribute_values((!values.is_empty()).then_some(values));
-                }
+                let p = conditioned!(Put::builder().table_name(table).set_item(Some(item)), condition);
                 b.put(p.build().map_err(StoreError::build)?).build()
             }
             TxAction::Delete { key, condition } => {
-                let mut d = Delete::builder().table_name(table).set_key(Some(key_item(&key)));
-                if let Some((e, names, values)) = condition.expression() {
-                    d = d
-                        .condition_expression(e)
-                        .set_expression_attribute_names(Some(names))
-                        .set_expression_attribute_values((!values.is_empty()).then_some(values));
-                }
+                let d = conditioned!(Delete::builder().table_name(table).set_key(Some(key_item(&key))), condition);
                 b.delete(d.build().map_err(StoreError::build)?).build()
             }
             TxAction::Check { key, condition } => {
-                let (e, names, values) = condition
-                    .expression()
-                    .ok_or_else(|| StoreError::Invalid("a condition check needs a condition".into()))?;
-                let c = ConditionCheck::builder()
-                    .table_name(table)
-                    .set_key(Some(key_item(&key)))
-                    .condition_expression(e)
-                    .set_expression_attribute_names(Some(names))
-                    .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                if condition.expression().is_none() {
+                    return Err(StoreError::Invalid("a condition check needs a condition".into()));
+                }
+                let c = conditioned!(ConditionCheck::builder().table_name(table).set_key(Some(key_item(&key))), condition);
                 b.condition_check(c.build().map_err(StoreError::build)?).build()
             }
         })
