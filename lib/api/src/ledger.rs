@@ -12,7 +12,15 @@ use expenzez_store::{Condition, TxAction, Versioned};
 use std::collections::BTreeSet;
 
 /// Attempts before a contended change gives up with 409.
-const MAX_ATTEMPTS: u32 = 6;
+const MAX_ATTEMPTS: u32 = 10;
+
+/// Full-jitter backoff (up to 10 ms × 2^attempt, capped at 1 s), so writers
+/// that lost the same race do not retry in lockstep.
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    use rand::Rng;
+    let cap = (10u64 << attempt.min(7)).min(1000);
+    std::time::Duration::from_millis(rand::thread_rng().gen_range(1..=cap))
+}
 
 /// A summary that cannot absorb a change is inconsistent data, not bad input.
 fn summary_error(e: expenzez_domain::entities::SummaryError) -> ApiError {
@@ -41,7 +49,7 @@ where
     let mut last = None;
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt.min(5))).await;
+            tokio::time::sleep(backoff(attempt)).await;
         }
         let before = store.transaction(user, id, true).await?;
         if let (Some(want), Some(b)) = (expected, &before) {
