@@ -1,6 +1,7 @@
 //! Test support: a fresh table (created from template.yaml) on the DynamoDB
 //! Local that `make test` started, and sample entities.
 
+pub mod banking;
 pub mod fixtures;
 
 use expenzez_domain::cursor::CursorKey;

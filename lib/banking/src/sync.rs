@@ -40,6 +40,10 @@ pub struct SyncSettings {
     pub overlap: Duration,
     /// History fetched by a first sync.
     pub initial_history: Duration,
+    /// Stored pending transactions this old are still looked at (and removed
+    /// when the bank no longer lists them as pending), even before the
+    /// re-fetched window: card holds settle or lapse within days.
+    pub pending_lookback: Duration,
     /// Next sync after a successful one.
     pub interval: Duration,
     /// Refresh the access token if it expires within this.
@@ -56,6 +60,7 @@ impl Default for SyncSettings {
         Self {
             overlap: Duration::from_secs(7 * 86_400),
             initial_history: Duration::from_secs(90 * 86_400),
+            pending_lookback: Duration::from_secs(30 * 86_400),
             interval: Duration::from_secs(4 * 3600),
             refresh_margin: Duration::from_secs(300),
             retry_base: Duration::from_secs(300),
@@ -326,7 +331,7 @@ async fn run<S: SyncStore, P: BankProvider>(
     // Plan against what is stored; a lost race re-plans from a fresh read.
     let mut attempt = 0;
     loop {
-        let changes = plan(store, &conn.value, &fetched, from, now).await?;
+        let changes = plan(store, &conn.value, &fetched, from, now, settings).await?;
         match apply_batch(store, &user, changes).await {
             Ok(o) => {
                 report.transactions_written += o.written;
@@ -526,6 +531,7 @@ async fn plan<S: SyncStore>(
     fetched: &[Fetched],
     from: Timestamp,
     now: Timestamp,
+    settings: &SyncSettings,
 ) -> Result<Vec<Change>, StoreError> {
     let user = &conn.user_id;
     let provider = "truelayer";
@@ -545,7 +551,7 @@ async fn plan<S: SyncStore>(
         store.transactions_by_id(user, &ids).await?.into_iter().map(|v| (v.value.transaction_id.clone(), v)).collect();
     let accounts: BTreeMap<AccountId, ()> = fetched.iter().map(|f| (account_id(&f.account.account_id), ())).collect();
     let window: Vec<Versioned<Transaction>> = store
-        .transactions_since(user, from)
+        .transactions_since(user, from.min(now.plus_seconds(-dur(settings.pending_lookback))))
         .await?
         .into_iter()
         .filter(|t| t.value.source == Some(TransactionSource::Truelayer) && accounts.contains_key(&t.value.account_id))
