@@ -351,3 +351,35 @@ async fn persistent_429_is_retryable_recorded_and_nothing_is_half_applied() {
     assert!(matches!(err, SyncError::Retryable { next_sync, .. } if next_sync == now().plus_seconds(600)));
     assert_eq!(connection(&table, &user, &conn).await.0.last_error.unwrap().retry_count, 2);
 }
+
+#[tokio::test]
+async fn the_due_index_finds_due_syncable_connections_and_a_sync_moves_them_on() {
+    use expenzez_banking::memory::MemoryProvider;
+    use expenzez_banking::schedule::{due_connections, run_jobs, SyncJob};
+    let (table, user, due) = setup(|c| c.next_sync = Some(now().plus_seconds(-60))).await;
+    let mut later = fresh_connection(&user, "conn-later");
+    later.next_sync = Some(now().plus_seconds(3600));
+    let mut broken = fresh_connection(&user, "conn-broken");
+    broken.status = ConnectionStatus::ReconnectRequired;
+    let other_user = UserId::new("other-user").unwrap();
+    let mut others: Vec<BankConnection> = (0..20).map(|n| fresh_connection(&other_user, &format!("c-{n}"))).collect();
+    others.iter_mut().for_each(|c| c.next_sync = Some(now()));
+    for c in [&later, &broken].into_iter().chain(others.iter()) {
+        table.put(c, Condition::MustNotExist).await.unwrap();
+    }
+
+    let jobs = due_connections(&table, now(), 100).await.unwrap();
+    let mut want: Vec<SyncJob> = std::iter::once(SyncJob { user_id: user.clone(), connection_id: due.clone() })
+        .chain(others.iter().map(|c| SyncJob { user_id: other_user.clone(), connection_id: c.connection_id.clone() }))
+        .collect();
+    want.sort();
+    assert_eq!(jobs, want, "due and syncable only, across every shard");
+
+    let bank = MemoryProvider::demo(7, now(), 30);
+    let batch: Vec<(String, SyncJob)> = jobs.into_iter().enumerate().map(|(i, j)| (format!("m-{i}"), j)).collect();
+    assert!(run_jobs(&table, &bank, &SyncSettings::default(), batch).await.is_empty());
+    assert!(due_connections(&table, now(), 100).await.unwrap().is_empty(), "synced: next due in four hours");
+    let due_later = due_connections(&table, now().plus_seconds(4 * 3600), 100).await.unwrap();
+    assert_eq!(due_later.len(), 1 + 20 + 1, "the synced ones and conn-later");
+    assert!(!stored_transactions(&table, &user).await.is_empty());
+}

@@ -5,6 +5,7 @@
 
 pub mod memory;
 pub mod provider;
+pub mod schedule;
 pub mod store;
 pub mod sync;
 pub mod truelayer;
