@@ -383,3 +383,21 @@ async fn the_due_index_finds_due_syncable_connections_and_a_sync_moves_them_on()
     assert_eq!(due_later.len(), 1 + 20 + 1, "the synced ones and conn-later");
     assert!(!stored_transactions(&table, &user).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_worker_syncs_each_sqs_message_and_drops_malformed_ones() {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use expenzez_banking::lambda::work;
+    use expenzez_banking::memory::MemoryProvider;
+    let event: SqsEvent = serde_json::from_str(include_str!("../events/bank-sync-worker.json")).unwrap();
+    let (table, user, _) = setup(|_| {}).await;
+    let bank = MemoryProvider::demo(3, now(), 40);
+    let response = work(&table, &bank, &SyncSettings::default(), event.clone()).await;
+    assert!(response.batch_item_failures.is_empty());
+    let synced = stored_transactions(&table, &user).await;
+    assert!(synced.len() > 40, "{} transactions from the demo bank", synced.len());
+    // Redelivery of the same message changes nothing.
+    let before = items(&table, &user, DATA, &[]).await;
+    assert!(work(&table, &bank, &SyncSettings::default(), event).await.batch_item_failures.is_empty());
+    assert_eq!(items(&table, &user, DATA, &[]).await, before);
+}

@@ -404,6 +404,11 @@ async fn save_account<S: SyncStore>(store: &S, conn: &BankConnection, f: &Fetche
             // The user's choices survive a sync; unchanged accounts are not rewritten.
             next.is_visible = b.value.is_visible;
             next.created_at = b.value.created_at;
+            // The fetch covers only the re-fetched window: keep the account's
+            // figures from the first sync, moving the last date forward only.
+            next.transaction_summary.total_transactions = b.value.transaction_summary.total_transactions;
+            next.transaction_summary.last_transaction_date =
+                next.transaction_summary.last_transaction_date.max(b.value.transaction_summary.last_transaction_date);
             let mut same = next.clone();
             same.updated_at = b.value.updated_at;
             same.last_sync_at = b.value.last_sync_at;
