@@ -401,3 +401,41 @@ async fn the_worker_syncs_each_sqs_message_and_drops_malformed_ones() {
     assert!(work(&table, &bank, &SyncSettings::default(), event).await.batch_item_failures.is_empty());
     assert_eq!(items(&table, &user, DATA, &[]).await, before);
 }
+
+#[tokio::test]
+async fn through_the_local_api_refresh_syncs_the_demo_bank_and_connected_lists_it() {
+    use expenzez_tests::{send, ApiEnv};
+    let env = ApiEnv::start().await;
+    let u = env.user("banker", false).await;
+    let user = UserId::new(u.sub.clone()).unwrap();
+    env.table.put(&expenzez_banking::memory::demo_connection(&user, env.table.now()), Condition::MustNotExist).await.unwrap();
+
+    let (s, _, b) = send(env.post(&u, "/banking/transactions/refresh", &serde_json::json!({}))).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["stats"]["totalTransactionsSynced"].as_u64().unwrap() > 100, "{b}");
+    assert_eq!(b["stats"]["successfulAccounts"], 2);
+
+    let (s, _, b) = send(env.get(&u, "/banking/connected")).await;
+    assert_eq!(s, 200, "{b}");
+    let banks = b["banks"].as_array().unwrap();
+    assert_eq!(banks.len(), 2);
+    assert!(banks.iter().all(|x| x["bankName"] == "Demo Bank" && x["status"] == "active" && x["isActive"] == true));
+    assert!(banks.iter().all(|x| x["accountNumber"].as_str().unwrap().starts_with("****")), "masked: {b}");
+    assert!(!b.to_string().contains("memory-access"), "no tokens in the answer");
+
+    let (s, _, b) = send(env.get(&u, "/transactions?limit=5")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["transactions"].as_array().unwrap().len(), 5);
+
+    // Rate-limited per connection: at once again is 429 with Retry-After.
+    let (s, h, b) = send(env.post(&u, "/banking/transactions/refresh", &serde_json::json!({}))).await;
+    assert_eq!(s, 429, "{b}");
+    assert!(h.get("retry-after").is_some());
+    // Unknown fields are refused before anything runs.
+    let (s, _, _) = send(env.post(&u, "/banking/transactions/refresh", &serde_json::json!({"userId": "someone-else"}))).await;
+    assert_eq!(s, 422);
+    // Another user sees none of it.
+    let other = env.user("stranger", false).await;
+    let (s, _, b) = send(env.get(&other, "/banking/connected")).await;
+    assert_eq!((s, b["banks"].as_array().unwrap().len()), (200, 0));
+}

@@ -3,6 +3,7 @@
 //! for `make dev` and tests ([`memory::MemoryProvider`]), and the idempotent
 //! sync of one connection ([`sync::sync_connection`]).
 
+pub mod http;
 pub mod lambda;
 pub mod memory;
 pub mod provider;
