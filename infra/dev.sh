@@ -22,6 +22,11 @@ export TABLE_NAME=expenzez-local
 # Signs pagination keys locally; deployed stacks take CursorSecret as a parameter.
 export CURSOR_SECRET="${CURSOR_SECRET:-local-development-cursor-secret-0001}"
 export RUST_LOG="${RUST_LOG:-info}"
+# Restricted fields are encrypted with a local key here (KMS when deployed);
+# the stack is in memory, so a fresh key per run loses nothing.
+export FIELD_KEY_PROVIDER=local
+FIELD_LOCAL_KEY="$(python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
+export FIELD_LOCAL_KEY
 
 cat <<EOT
 Local stack: DynamoDB Local $AWS_ENDPOINT_URL_DYNAMODB, KMS/Cognito $AWS_ENDPOINT_URL_KMS

@@ -89,6 +89,11 @@ async fn profile_get_and_put() {
     let (_, _, b) = send(env.get(&u, "/profile")).await;
     assert_eq!(b["profile"]["city"], "Leeds");
     assert_eq!(b["profile"]["firstName"], "alice", "fields not sent are unchanged");
+    // What GET returned can be sent back: `name` is the display name, `createdAt` is read-only.
+    let created = b["profile"]["createdAt"].clone();
+    let (s, _, b) = send(env.put(&u, "/profile", &json!({"name": "Alice A.", "createdAt": "2001-01-01T00:00:00Z"}))).await;
+    assert_eq!((s, b["profile"]["name"].as_str()), (200, Some("Alice A.")), "{b}");
+    assert_eq!(b["profile"]["createdAt"], created);
 
     // Field errors: 422 with details, nothing written.
     let (s, h, b) = send(env.put(&u, "/profile", &json!({"city": "Paris", "birthdate": "2999-01-01", "preferredCurrency": "euro"}))).await;
@@ -341,7 +346,7 @@ async fn config_is_public_to_users_and_writable_by_admins_only() {
     let (s, h, b) = send(env.put(&user, "/admin/config/ai_daily_limit", &body)).await;
     assert_problem(s, &h, &b, 403, "FORBIDDEN");
     let (s, _, b) = send(env.put(&admin, "/admin/config/ai_daily_limit", &body)).await;
-    assert_eq!(s, 200, "{b}");
+    assert_eq!(s, 201, "created: {b}");
     assert_eq!((b["setting"]["value"].as_i64(), b["setting"]["version"].as_str()), (Some(10), Some("1")));
     let (s, _, b) = send(env.put(&admin, "/admin/config/ai_daily_limit", &json!({"value": 25, "changeReason": "more"}))).await;
     assert_eq!(s, 200, "{b}");
@@ -354,7 +359,7 @@ async fn config_is_public_to_users_and_writable_by_admins_only() {
     let (s, h, b) = send(env.put(&admin, "/admin/config/new_flag", &json!({"value": true}))).await;
     assert_problem(s, &h, &b, 422, "VALIDATION_ERROR");
     let secret = json!({"value": "x", "category": "security", "description": "internal"});
-    assert_eq!(send(env.put(&admin, "/admin/config/internal_only", &secret)).await.0, 200);
+    assert_eq!(send(env.put(&admin, "/admin/config/internal_only", &secret)).await.0, 201);
     let (s, _, b) = send(env.get(&user, "/config")).await;
     assert_eq!(s, 200);
     assert_eq!(b["config"]["ai_daily_limit"], 25);

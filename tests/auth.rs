@@ -240,10 +240,15 @@ async fn export_has_my_items_and_no_oauth_tokens() {
     conn.access_token = None;
     conn.refresh_token = None;
     env.table.put(&conn, expenzez_store::Condition::None).await.unwrap();
+    // An account whose number is stored encrypted comes back readable to its owner.
+    let account = expenzez_tests::fixtures::account(&u, "acc-x");
+    env.table.put(&account, expenzez_store::Condition::None).await.unwrap();
+    assert!(expenzez_tests::find_anywhere(&expenzez_tests::scan_all(&env.table).await, "12345678").is_empty(), "stored encrypted");
     let (s, _, b) = send(env.get(&a, "/user/export")).await;
     assert_eq!(s, 200, "{b}");
     let items = b["items"].as_array().unwrap();
-    assert_eq!(items.len(), 3, "profile, transaction, connection: {b}");
+    assert_eq!(items.len(), 4, "profile, transaction, connection, account: {b}");
+    assert!(items.iter().any(|i| i["accountNumber"] == "12345678" && i["sortCode"] == "20-00-00"), "{b}");
     let text = b.to_string();
     assert!(!text.contains("accessToken") && !text.contains("refreshToken") && !text.contains("\"PK\""));
     assert!(items.iter().any(|i| i["transactionId"] == "t-1" && i["amount"] == -500));

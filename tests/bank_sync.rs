@@ -5,7 +5,7 @@
 
 use expenzez_banking::truelayer::{TrueLayer, TrueLayerConfig};
 use expenzez_banking::{sync_connection, SyncError, SyncSettings};
-use expenzez_domain::entities::{BankConnection, ConnectionStatus, SyncOutcome, SyncRun, Transaction};
+use expenzez_domain::entities::{BankAccount, BankConnection, ConnectionStatus, SyncOutcome, SyncRun, Transaction};
 use expenzez_domain::ids::{ConnectionId, UserId};
 use expenzez_domain::keys::{self, ItemKey};
 use expenzez_domain::{FixedClock, Money};
@@ -101,6 +101,18 @@ fn sample() -> (Vec<String>, Vec<String>) {
 }
 
 const DATA: &[&str] = &[keys::prefix::TRANSACTION, keys::prefix::SUMMARY, keys::prefix::ACCOUNT];
+/// Restricted attributes are ciphertext under fresh data keys, so two tables
+/// holding the same value differ there: compare them decrypted ([`accounts`]).
+const SEALED: &[&str] = &["accountNumber", "sortCode", "iban"];
+
+async fn accounts(table: &Table, user: &UserId) -> Vec<BankAccount> {
+    let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::ACCOUNT);
+    let mut out = Vec::new();
+    for i in table.query_all_items(&q).await.unwrap() {
+        out.push(table.decode_item::<BankAccount>(i).await.unwrap().value);
+    }
+    out
+}
 
 async fn stored_transactions(table: &Table, user: &UserId) -> Vec<Transaction> {
     let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::TRANSACTION);
@@ -136,9 +148,10 @@ async fn same_data_synced_three_times_equals_synced_once() {
         }
     }
     // The whole items (every attribute, versions included), not counts.
-    let a = items(&once, &user, DATA, &[]).await;
-    let b = items(&thrice, &user, DATA, &[]).await;
+    let a = items(&once, &user, DATA, SEALED).await;
+    let b = items(&thrice, &user, DATA, SEALED).await;
     assert_eq!(a, b);
+    assert_eq!(accounts(&once, &user).await, accounts(&thrice, &user).await);
     assert_eq!(a.keys().filter(|k| k.starts_with(keys::prefix::TRANSACTION)).count(), 16);
     assert_eq!(a.keys().filter(|k| k.starts_with(keys::prefix::SUMMARY)).count(), 3, "June, July and August");
 
@@ -210,8 +223,10 @@ async fn a_sync_stopped_between_groups_converges_on_rerun() {
 
         sync_connection(&table, &tl, &settings, &user, &conn).await.unwrap();
         // Same items; versions may differ where the rerun grouped differently.
-        let a = items(&whole, &user, DATA, &["itemVersion"]).await;
-        let b = items(&table, &user, DATA, &["itemVersion"]).await;
+        let drop = [SEALED, &["itemVersion"]].concat();
+        let a = items(&whole, &user, DATA, &drop).await;
+        let b = items(&table, &user, DATA, &drop).await;
+        assert_eq!(accounts(&whole, &user).await, accounts(&table, &user).await);
         assert_eq!(a.len(), 260 + 4 + 1, "transactions, May to August, the account");
         assert_eq!(a, b, "stopped after {stop_after} group(s)");
         let (c, _) = connection(&table, &user, &conn).await;
@@ -438,4 +453,29 @@ async fn through_the_local_api_refresh_syncs_the_demo_bank_and_connected_lists_i
     let other = env.user("stranger", false).await;
     let (s, _, b) = send(env.get(&other, "/banking/connected")).await;
     assert_eq!((s, b["banks"].as_array().unwrap().len()), (200, 0));
+}
+
+#[tokio::test]
+async fn after_a_sync_the_raw_table_holds_no_plaintext_tokens_or_account_numbers() {
+    use expenzez_tests::{all_bytes, scan_all};
+    let (settled, pending) = sample();
+    let server = truelayer(&settled, &pending, "new-access").await;
+    // Near expiry: the sync refreshes and stores the provider's new tokens.
+    let (table, user, conn) = setup(|c| c.token_expiry = Some(now().plus_seconds(60))).await;
+    sync_connection(&table, &client(&server), &SyncSettings::default(), &user, &conn).await.unwrap();
+
+    let mut bytes = Vec::new();
+    for item in scan_all(&table).await {
+        item.values().for_each(|v| all_bytes(v, &mut bytes));
+    }
+    for secret in ["new-access", "new-refresh", "old-access", "old-refresh", "12345678", "30-96-32", "GB35LOYD30963212345678"] {
+        let s = secret.as_bytes();
+        assert!(!bytes.iter().any(|b| b.windows(s.len()).any(|w| w == s)), "{secret} is stored in plaintext");
+    }
+    // Typed reads decrypt; the masks are plaintext for listing.
+    let (c, _) = connection(&table, &user, &conn).await;
+    assert_eq!((c.access_token.as_deref(), c.refresh_token.as_deref()), (Some("new-access"), Some("new-refresh")));
+    let a = accounts(&table, &user).await.remove(0);
+    assert_eq!((a.account_number.as_deref(), a.iban.as_deref()), (Some("12345678"), Some("GB35LOYD30963212345678")));
+    assert_eq!(a.account_number_masked.as_deref(), Some("****5678"));
 }

@@ -58,7 +58,7 @@ async fn every_sample_event_succeeds() {
         ("update-transaction", "UpdateTransactionFunction", 200, "transaction"),
         ("delete-transaction", "DeleteTransactionFunction", 200, "success"),
         ("get-config", "GetConfigFunction", 200, "config"),
-        ("put-admin-config", "PutAdminConfigFunction", 200, "setting"),
+        ("put-admin-config", "PutAdminConfigFunction", 201, "setting"),
     ];
     for (file, function, status, field) in cases {
         let table = seeded().await;

@@ -7,7 +7,9 @@ use expenzez_domain::{Email, FixedClock, Timestamp};
 use expenzez_store::sdk::types::AttributeValue;
 use expenzez_store::{Condition, Query, StoreError, Table, TxAction};
 use expenzez_tests::fixtures::*;
-use expenzez_tests::{fresh_table, fresh_table_with_clock};
+use expenzez_domain::SystemClock;
+use expenzez_store::sdk::types::{PutRequest, WriteRequest};
+use expenzez_tests::{fresh_table, fresh_table_with_clock, fresh_table_without_cipher, scan_all};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -465,4 +467,49 @@ async fn the_local_table_is_the_template_table() {
     assert_eq!(expected.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(), ["GSI1", "GSI2", "GSI3"]);
     let ttl = t.client().describe_time_to_live().table_name(t.name()).send().await.unwrap();
     assert_eq!(ttl.time_to_live_description().and_then(|d| d.attribute_name()), Some("TTL"));
+}
+
+#[tokio::test]
+async fn a_table_without_a_cipher_refuses_restricted_values() {
+    let plain = fresh_table_without_cipher(Arc::new(SystemClock)).await;
+    let u = user("u-nocipher");
+    let c = connection(&u, "conn-1");
+    let refused = |e: StoreError, attr: &str| matches!(e, StoreError::Unencrypted { attribute } if attribute == attr);
+
+    // Every write path refuses, before any call.
+    assert!(refused(plain.put(&c, Condition::None).await.unwrap_err(), "accessToken"));
+    assert!(refused(plain.batch_put(&[account(&u, "acc-1")]).await.unwrap_err(), "accountNumber"));
+    assert!(refused(plain.tx_put(&c, Condition::None).await.unwrap_err(), "accessToken"));
+    assert!(refused(TxAction::put(&c, Condition::None).unwrap_err(), "accessToken"));
+    assert!(refused(Table::encode(&c, 1).unwrap_err(), "accessToken"));
+    // The cipher-less constructors refuse even on a table that has a cipher.
+    let ciphered = plain.with_cipher(expenzez_tests::local_cipher(Arc::new(SystemClock)));
+    assert!(refused(TxAction::put(&account(&u, "acc-1"), Condition::None).unwrap_err(), "accountNumber"));
+    // Raw items are checked too, whatever their entity type.
+    let mut raw = Table::encode(&BankConnection { access_token: None, refresh_token: None, ..c.clone() }, 1).unwrap();
+    raw.insert("refreshToken".into(), AttributeValue::S("opaque-r".into()));
+    let put = WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(raw.clone())).build().unwrap()).build();
+    assert!(refused(ciphered.batch_write(vec![put]).await.unwrap_err(), "refreshToken"));
+    let tx = TxAction::Put { item: raw.clone(), condition: Condition::None };
+    assert!(refused(ciphered.transact(vec![tx], None).await.unwrap_err(), "refreshToken"));
+    raw.insert("refreshToken".into(), AttributeValue::M(Default::default()));
+    let tx = TxAction::Put { item: raw, condition: Condition::None };
+    assert!(refused(ciphered.transact(vec![tx], None).await.unwrap_err(), "refreshToken"));
+    assert!(scan_all(&plain).await.is_empty(), "nothing was written");
+
+    // Without restricted values the entity is written as usual.
+    let tokenless = BankConnection { access_token: None, refresh_token: None, ..c.clone() };
+    plain.put(&tokenless, Condition::None).await.unwrap();
+    assert_eq!(plain.get::<BankConnection>(&c.item_key()).await.unwrap().unwrap().value, tokenless);
+
+    // An encrypted item cannot be read without the cipher, except redacted.
+    ciphered.put(&c, Condition::None).await.unwrap();
+    let err = plain.get::<BankConnection>(&c.item_key()).await.unwrap_err();
+    assert!(matches!(err, StoreError::CipherMissing { attribute: "accessToken" }), "{err}");
+    let q = Query::table(u.as_str(), keys::user_pk(&u)).begins_with(keys::prefix::BANK);
+    let raw = plain.query_items(&q).await.unwrap().items.remove(0);
+    assert!(matches!(Table::decode::<BankConnection>(raw.clone()).unwrap_err(), StoreError::CipherMissing { .. }));
+    assert_eq!(ciphered.decode_item::<BankConnection>(raw).await.unwrap().value, c);
+    let redacted = plain.query_redacted::<BankConnection>(&q).await.unwrap().items.remove(0).value;
+    assert_eq!(redacted, tokenless);
 }

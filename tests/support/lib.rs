@@ -1,21 +1,24 @@
 //! Test support: a fresh table (created from template.yaml) on the DynamoDB
-//! Local that `make test` started, and sample entities.
+//! Local that `make test` started, field ciphers (a local key, or the local
+//! KMS endpoint), a raw scan, and sample entities.
 
 pub mod banking;
 pub mod fixtures;
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use expenzez_crypto::{CacheSettings, CountingProvider, FieldCipher, KmsKeyProvider, LocalKeyProvider};
 use expenzez_domain::cursor::CursorKey;
 use expenzez_domain::{Clock, SystemClock};
 use expenzez_store::schema::{template_path, TableDef};
-use expenzez_store::{Table, TableConfig};
+use expenzez_store::{Item, Table, TableConfig};
 use std::sync::Arc;
 
 /// The SDK configured from the environment `make test` sets
 /// (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_KMS`, dummy credentials).
 pub async fn sdk_config() -> aws_config::SdkConfig {
     assert!(
-        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok(),
-        "AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with `make test`, which starts DynamoDB Local"
+        std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_ok() && std::env::var("AWS_ENDPOINT_URL_KMS").is_ok(),
+        "AWS_ENDPOINT_URL_DYNAMODB/KMS are not set: run the tests with `make test`, which starts DynamoDB Local and moto"
     );
     aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
 }
@@ -24,17 +27,97 @@ pub fn cursor_key() -> CursorKey {
     CursorKey::new(b"test-cursor-key-0123456789abcdef-0123".to_vec()).unwrap()
 }
 
-/// A new, empty table with a unique name, created from template.yaml.
+/// A field cipher under a fixed local key (no KMS needed).
+pub fn local_cipher(clock: Arc<dyn Clock>) -> Arc<FieldCipher> {
+    let provider = LocalKeyProvider::new(b"expenzez-test-local-field-key-32").unwrap();
+    Arc::new(FieldCipher::new(Arc::new(provider), CacheSettings::default(), clock))
+}
+
+/// A new KMS key on the local KMS endpoint (moto), and a client for it.
+pub async fn kms_key() -> (aws_sdk_kms::Client, String) {
+    let kms = aws_sdk_kms::Client::new(&sdk_config().await);
+    let key = kms.create_key().description("expenzez test field key").send().await.unwrap();
+    let id = key.key_metadata().unwrap().key_id().to_string();
+    (kms, id)
+}
+
+/// A cipher over the real KMS provider, counting its calls.
+pub fn kms_cipher(
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+    settings: CacheSettings,
+    clock: Arc<dyn Clock>,
+) -> (Arc<CountingProvider<KmsKeyProvider>>, Arc<FieldCipher>) {
+    let provider = Arc::new(CountingProvider::new(KmsKeyProvider::new(kms.clone(), key_id)));
+    let cipher = Arc::new(FieldCipher::new(provider.clone(), settings, clock));
+    (provider, cipher)
+}
+
+/// A new, empty table with a unique name, created from template.yaml, with a
+/// local-key field cipher.
 pub async fn fresh_table() -> Table {
     fresh_table_with_clock(Arc::new(SystemClock)).await
 }
 
 pub async fn fresh_table_with_clock(clock: Arc<dyn Clock>) -> Table {
+    fresh_table_without_cipher(clock.clone()).await.with_cipher(local_cipher(clock))
+}
+
+/// A new table whose handle has no field cipher.
+pub async fn fresh_table_without_cipher(clock: Arc<dyn Clock>) -> Table {
     let config = sdk_config().await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let name = format!("test-{}", uuid::Uuid::new_v4());
     TableDef::from_template(&template_path()).unwrap().create(&client, &name).await.unwrap();
     Table::new(client, TableConfig::new(name, cursor_key()), clock)
+}
+
+/// Every item of the test's own table, as stored (a Scan: tests only).
+pub async fn scan_all(t: &Table) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = t.client().scan().table_name(t.name()).set_exclusive_start_key(start).send().await.unwrap();
+        items.extend(out.items.unwrap_or_default());
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return items,
+        }
+    }
+}
+
+/// Every byte string an attribute value holds, names of nested map entries
+/// included, searched recursively.
+pub fn all_bytes(v: &AttributeValue, out: &mut Vec<Vec<u8>>) {
+    match v {
+        AttributeValue::S(s) | AttributeValue::N(s) => out.push(s.as_bytes().to_vec()),
+        AttributeValue::B(b) => out.push(b.as_ref().to_vec()),
+        AttributeValue::Ss(l) | AttributeValue::Ns(l) => out.extend(l.iter().map(|s| s.as_bytes().to_vec())),
+        AttributeValue::Bs(l) => out.extend(l.iter().map(|b| b.as_ref().to_vec())),
+        AttributeValue::L(l) => l.iter().for_each(|v| all_bytes(v, out)),
+        AttributeValue::M(m) => m.iter().for_each(|(k, v)| {
+            out.push(k.as_bytes().to_vec());
+            all_bytes(v, out)
+        }),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => {}
+        other => panic!("unexpected attribute value {other:?}"),
+    }
+}
+
+/// Where (item key, attribute) a needle occurs anywhere in `items`.
+pub fn find_anywhere(items: &[Item], needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    for item in items {
+        let key = Table::key_of(item).map(|k| format!("{}|{}", k.pk, k.sk)).unwrap_or_default();
+        for (name, value) in item {
+            let mut bytes = vec![name.as_bytes().to_vec()];
+            all_bytes(value, &mut bytes);
+            if bytes.iter().any(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes())) {
+                hits.push(format!("{key} {name}"));
+            }
+        }
+    }
+    hits
 }
 
 /// The local API server on a fresh table and a fresh local Cognito user pool.

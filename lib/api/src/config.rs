@@ -12,6 +12,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {0} is invalid: {1}")]
     Invalid(&'static str, &'static str),
+    #[error("field encryption: {0}")]
+    Cipher(String),
 }
 
 #[derive(Debug, Clone)]
@@ -30,16 +32,25 @@ impl AppConfig {
     }
 
     /// The table, with SDK clients built once (endpoint and credentials from
-    /// the environment: `AWS_ENDPOINT_URL_DYNAMODB` locally).
-    pub async fn table(&self) -> Table {
+    /// the environment: `AWS_ENDPOINT_URL_DYNAMODB` locally). Functions that
+    /// handle restricted fields set `FIELD_KEY_PROVIDER` (and its key) and get
+    /// a field cipher; the others get none, and the store refuses to write a
+    /// restricted field without one.
+    pub async fn table(&self) -> Result<Table, ConfigError> {
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let client = aws_sdk_dynamodb::Client::new(&sdk);
-        Table::new(client, TableConfig::new(&self.table_name, self.cursor_key.clone()), Arc::new(SystemClock))
+        let clock = Arc::new(SystemClock);
+        let table = Table::new(client, TableConfig::new(&self.table_name, self.cursor_key.clone()), clock.clone());
+        if std::env::var("FIELD_KEY_PROVIDER").map(|v| v.trim().is_empty()).unwrap_or(true) {
+            return Ok(table);
+        }
+        let cipher = expenzez_store::crypto::FieldCipher::from_env(&sdk, clock).map_err(|e| ConfigError::Cipher(e.to_string()))?;
+        Ok(table.with_cipher(Arc::new(cipher)))
     }
 }
 
 /// What every HTTP function's `main` does before serving.
 pub async fn init() -> Result<Table, ConfigError> {
     crate::edge::init_tracing();
-    Ok(AppConfig::from_env()?.table().await)
+    AppConfig::from_env()?.table().await
 }

@@ -44,9 +44,13 @@ pub fn etag_of(version: u64) -> String {
     format!("\"v{version}\"")
 }
 
-/// The version an `If-Match` header names; a malformed one matches nothing.
+/// The version an `If-Match` header names; a malformed one matches nothing,
+/// and `*` (any current version) sets no version condition.
 pub fn if_match(ctx: &Ctx) -> Option<Option<u64>> {
     let v = ctx.header("if-match")?;
+    if v.trim() == "*" {
+        return None;
+    }
     Some(v.trim().trim_start_matches("W/").trim_matches('"').strip_prefix('v').and_then(|n| n.parse().ok()))
 }
 

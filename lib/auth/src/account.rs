@@ -10,6 +10,9 @@ use expenzez_domain::{Currency, Email, Timestamp};
 use expenzez_store::{Condition, Query, StoreError, Table, TxAction};
 use std::collections::HashMap;
 
+/// PreSignUp's refusal; Cognito passes it on inside its error message.
+pub const EMAIL_TAKEN_MESSAGE: &str = "this email is already registered";
+
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     #[error("this email is already registered")]
@@ -157,7 +160,7 @@ pub async fn export(table: &Table, user: &UserId) -> Result<Vec<serde_json::Valu
             let is_account = matches!(item.get(keys::ENTITY_TYPE), Some(expenzez_store::sdk::types::AttributeValue::S(t)) if t == BankAccount::ENTITY_TYPE);
             let mut v: serde_json::Value = if is_account {
                 // Typed, so restricted fields come back as the owner's plaintext.
-                serde_json::to_value(Table::decode::<BankAccount>(item)?.value).unwrap_or_default()
+                serde_json::to_value(table.decode_item::<BankAccount>(item).await?.value).unwrap_or_default()
             } else {
                 for a in TABLE_ATTRS {
                     item.remove(*a);

@@ -43,15 +43,23 @@ impl<I: IdentityProvider> Metered for Auth<I> {
     }
 }
 
+fn email_taken() -> ApiError {
+    ApiError::Conflict { code: "EMAIL_TAKEN", message: "An account with this email already exists.".into() }
+}
+
 /// The identity provider's answer, as the app expects it.
 fn idp_error(e: IdpError) -> ApiError {
     let code = e.code().to_string();
     match code.as_str() {
         "NotAuthorizedException" | "UserNotFoundException" => ApiError::Unauthorized,
         "UserNotConfirmedException" => ApiError::ForbiddenCode { code: "UserNotConfirmedException", message: "Confirm your email address first.".into() },
-        "UsernameExistsException" | "AliasExistsException" | "UserLambdaValidationException" => {
-            ApiError::Conflict { code: "EMAIL_TAKEN", message: "An account with this email already exists.".into() }
-        }
+        "UsernameExistsException" | "AliasExistsException" => email_taken(),
+        // A trigger refused: PreSignUp's refusal names the taken email; any
+        // other trigger failure (e.g. the table unavailable) is an outage.
+        "UserLambdaValidationException" => match &e {
+            IdpError::Refused { message, .. } if message.contains(crate::account::EMAIL_TAKEN_MESSAGE) => email_taken(),
+            _ => ApiError::Unavailable { retry_after: 5 },
+        },
         "InvalidPasswordException" => ApiError::validation("password", "does not meet the password policy"),
         "CodeMismatchException" => ApiError::BadRequest { code: "CodeMismatchException", message: "The code is not valid.".into() },
         "ExpiredCodeException" => ApiError::BadRequest { code: "ExpiredCodeException", message: "The code has expired; request a new one.".into() },
@@ -350,6 +358,7 @@ pub async fn confirm_forgot_password<I: IdentityProvider>(auth: Auth<I>, ctx: Ct
         .map_err(|e| match e.code() {
             // Same answer for an unknown user as for a wrong code.
             "UserNotFoundException" => ApiError::BadRequest { code: "CodeMismatchException", message: "The code is not valid.".into() },
+            "InvalidPasswordException" => ApiError::validation("newPassword", "does not meet the password policy"),
             _ => idp_error(e),
         })?;
     Reply::ok(&Done { success: true, message: "Your password is changed; sign in with the new one." })
@@ -421,6 +430,9 @@ mod tests {
         assert_eq!((a.status(), a.code()), (b.status(), b.code()));
         assert_eq!(idp_error(refused("UsernameExistsException")).status(), StatusCode::CONFLICT);
         assert_eq!(idp_error(IdpError::Unavailable).status(), StatusCode::SERVICE_UNAVAILABLE);
+        let trigger = |m: &str| IdpError::Refused { code: "UserLambdaValidationException".into(), message: m.into() };
+        assert_eq!(idp_error(trigger(&format!("PreSignUp failed with error {}.", crate::account::EMAIL_TAKEN_MESSAGE))).status(), StatusCode::CONFLICT);
+        assert_eq!(idp_error(trigger("PostConfirmation failed with error throttled.")).status(), StatusCode::SERVICE_UNAVAILABLE);
         // The body never carries the provider's message.
         let body = idp_error(refused("InvalidParameterException")).body("c").to_string();
         assert!(!body.contains(r#""m""#));

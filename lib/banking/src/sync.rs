@@ -357,12 +357,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn mask(s: Option<&str>) -> Option<String> {
-    let s = s?.trim();
-    let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-    Some(format!("****{tail}"))
-}
-
 async fn save_account<S: SyncStore>(store: &S, conn: &BankConnection, f: &Fetched, now: Timestamp) -> Result<(), StoreError> {
     let id = account_id(&f.account.account_id);
     let before = store.account(&conn.user_id, &id).await?;
@@ -377,9 +371,9 @@ async fn save_account<S: SyncStore>(store: &S, conn: &BankConnection, f: &Fetche
         account_number: a.number.number.clone(),
         sort_code: a.number.sort_code.clone(),
         iban: a.number.iban.clone(),
-        account_number_masked: mask(a.number.number.as_deref()),
-        sort_code_masked: a.number.sort_code.as_deref().map(|_| "**-**-**".to_string()),
-        iban_masked: mask(a.number.iban.as_deref()),
+        account_number_masked: None,
+        sort_code_masked: None,
+        iban_masked: None,
         balance: Balance {
             available: f.balance.available,
             current: f.balance.current,
@@ -399,6 +393,7 @@ async fn save_account<S: SyncStore>(store: &S, conn: &BankConnection, f: &Fetche
             average_monthly_spending: Money::ZERO,
         },
     };
+    next.set_masks();
     let condition = match &before {
         Some(b) => {
             // The user's choices survive a sync; unchanged accounts are not rewritten.

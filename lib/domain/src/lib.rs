@@ -6,12 +6,14 @@
 //! - [`time`]: fixed-width UTC timestamps and an injectable clock.
 //! - [`entities`]: the seed's entities plus the four new items, as typed structs.
 //! - [`cursor`]: opaque, HMAC-authenticated pagination cursors.
+//! - [`mask`]: the plaintext masks stored beside encrypted bank details.
 
 pub mod cursor;
 pub mod email;
 pub mod entities;
 pub mod ids;
 pub mod keys;
+pub mod mask;
 pub mod money;
 pub mod time;
 

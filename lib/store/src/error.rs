@@ -1,4 +1,5 @@
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use expenzez_crypto::CryptoError;
 use expenzez_domain::cursor::CursorError;
 use std::fmt::Debug;
 
@@ -32,6 +33,17 @@ pub enum StoreError {
     Incomplete { op: &'static str, count: usize },
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// Field encryption failed: the key provider is unavailable or refused,
+    /// or a stored value does not open (see [`StoreError::is_integrity`]).
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A restricted attribute would have been written in plaintext (no
+    /// cipher on this table, or a raw item): refused, nothing written.
+    #[error("refusing to write restricted attribute {attribute} unencrypted")]
+    Unencrypted { attribute: &'static str },
+    /// A restricted attribute is encrypted but this table has no cipher.
+    #[error("restricted attribute {attribute} is encrypted and this table has no field cipher")]
+    CipherMissing { attribute: &'static str },
 }
 
 impl StoreError {
@@ -45,12 +57,24 @@ impl StoreError {
     /// Worth retrying later: the request itself was fine.
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Throttled { .. } | StoreError::Unavailable { .. } | StoreError::Incomplete { .. })
+            || self.is_unavailable()
     }
     pub fn is_throttled(&self) -> bool {
         matches!(self, StoreError::Throttled { .. })
     }
+    /// DynamoDB or the key provider (KMS) is unavailable: HTTP 503 with
+    /// `Retry-After`. A write that failed this way wrote nothing.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. })
+        match self {
+            StoreError::Unavailable { .. } => true,
+            StoreError::Crypto(e) => e.is_unavailable(),
+            _ => false,
+        }
+    }
+    /// A stored restricted value does not open (moved to another item or
+    /// attribute, another key, tampered, or not a ciphertext). Not retryable.
+    pub fn is_integrity(&self) -> bool {
+        matches!(self, StoreError::Crypto(e) if e.is_integrity())
     }
     /// The client sent a pagination key that does not open.
     pub fn is_bad_cursor(&self) -> bool {

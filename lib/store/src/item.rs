@@ -28,7 +28,8 @@ pub(crate) fn key_item(key: &Key) -> Item {
 }
 
 /// The entity's attributes plus everything the store owns: keys, GSI keys,
-/// `entityType`, `schemaVersion` and `itemVersion`.
+/// `entityType`, `schemaVersion` and `itemVersion`. Restricted attributes are
+/// still plaintext here: every caller seals or refuses them (`seal`).
 pub(crate) fn to_item<E: Entity>(e: &E, version: u64) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(e).map_err(StoreError::mapping::<E>)?;
     let key = e.item_key().key();
@@ -67,9 +68,8 @@ pub(crate) fn key_of(item: &Item) -> Option<Key> {
     }
 }
 
-/// An item back into its entity, refusing an item of another type or of a
-/// newer schema than this code knows.
-pub(crate) fn from_item<E: Entity>(item: Item) -> Result<Versioned<E>, StoreError> {
+/// Refuses an item of another type or of a newer schema than this code knows.
+pub(crate) fn check_type<E: Entity>(item: &Item) -> Result<(), StoreError> {
     match item.get(keys::ENTITY_TYPE) {
         Some(AttributeValue::S(t)) if t == E::ENTITY_TYPE => {}
         _ => return Err(StoreError::mapping::<E>(format!("entityType is not {}", E::ENTITY_TYPE))),
@@ -79,6 +79,13 @@ pub(crate) fn from_item<E: Entity>(item: Item) -> Result<Versioned<E>, StoreErro
             return Err(StoreError::mapping::<E>("item has a newer schema version"));
         }
     }
+    Ok(())
+}
+
+/// An item (its restricted attributes already opened or removed) back into
+/// its entity, refusing an item of another type or of a newer schema.
+pub(crate) fn from_item<E: Entity>(item: Item) -> Result<Versioned<E>, StoreError> {
+    check_type::<E>(&item)?;
     let version = version_of(&item);
     let value = serde_dynamo::from_item(item).map_err(StoreError::mapping::<E>)?;
     Ok(Versioned { value, version })

@@ -1,13 +1,15 @@
 use crate::capacity::{Capacity, Kind, Meter};
 use crate::error::{from_sdk, StoreError};
-use crate::item::{self, from_item, from_item_any, is_expired, key_item, key_of, n, to_item, Item, Versioned};
+use crate::item::{check_type, from_item, from_item_any, is_expired, key_item, key_of, n, to_item, Item, Versioned};
 use crate::query::{Page, Query, RawPage, SortKey};
+use crate::seal::{check_raw, open, redact, refuse_plaintext, refuse_sealed, seal};
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
+use expenzez_crypto::FieldCipher;
 use expenzez_domain::cursor::{self, CursorKey, CursorScope, Position};
-use expenzez_domain::entities::Entity;
+use expenzez_domain::entities::{Entity, RESTRICTED_ATTRIBUTES};
 use expenzez_domain::keys::{self, ItemKey, Key};
 use expenzez_domain::{Clock, Timestamp};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -62,11 +64,19 @@ pub struct TableConfig {
     pub max_attempts: u32,
     /// Parallel batch requests in flight.
     pub batch_concurrency: usize,
+    /// Encrypts restricted attributes. Without it, writing an entity whose
+    /// restricted attributes are set is refused, and reading one fails.
+    pub cipher: Option<Arc<FieldCipher>>,
 }
 
 impl TableConfig {
     pub fn new(table_name: impl Into<String>, cursor_key: CursorKey) -> Self {
-        Self { table_name: table_name.into(), cursor_key, max_attempts: 8, batch_concurrency: 4 }
+        Self { table_name: table_name.into(), cursor_key, max_attempts: 8, batch_concurrency: 4, cipher: None }
+    }
+
+    pub fn with_cipher(mut self, cipher: Arc<FieldCipher>) -> Self {
+        self.cipher = Some(cipher);
+        self
     }
 }
 
@@ -93,6 +103,16 @@ pub const TRANSACT_MAX: usize = 100;
 impl Table {
     pub fn new(client: Client, config: TableConfig, clock: Arc<dyn Clock>) -> Self {
         Self { inner: Arc::new(Inner { client, config, clock }), meter: Arc::default() }
+    }
+
+    /// The same table (client, settings, clock) with `cipher` for restricted attributes.
+    pub fn with_cipher(&self, cipher: Arc<FieldCipher>) -> Table {
+        let config = self.inner.config.clone().with_cipher(cipher);
+        Table::new(self.inner.client.clone(), config, self.inner.clock.clone())
+    }
+
+    pub fn cipher(&self) -> Option<&FieldCipher> {
+        self.inner.config.cipher.as_deref()
     }
 
     /// Same table, fresh capacity meter.
@@ -148,7 +168,7 @@ impl Table {
             .map_err(|e| from_sdk("GetItem", e))?;
         self.record(Kind::Read, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
         match out.item {
-            Some(item) if !is_expired(&item, self.now().epoch_seconds()) => from_item(item).map(Some),
+            Some(item) if !is_expired(&item, self.now().epoch_seconds()) => self.decode_item(item).await.map(Some),
             _ => Ok(None),
         }
     }
@@ -156,7 +176,7 @@ impl Table {
     /// Writes an entity under `condition`; returns the new version.
     pub async fn put<E: Entity>(&self, entity: &E, condition: Condition) -> Result<u64, StoreError> {
         let version = condition.next_version();
-        let item = to_item(entity, version)?;
+        let item = self.encode_item(entity, version).await?;
         let mut req = self
             .client()
             .put_item()
@@ -222,22 +242,49 @@ impl Table {
         Ok(out.attributes.is_some())
     }
 
-    /// One page of a query, typed as entities.
+    /// One page of a query, typed as entities (restricted attributes decrypted).
     pub async fn query<E: Entity>(&self, q: &Query) -> Result<Page<Versioned<E>>, StoreError> {
         let page = self.query_items(q).await?;
-        let items = page.items.into_iter().map(from_item::<E>).collect::<Result<Vec<_>, _>>()?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            items.push(self.decode_item::<E>(item).await?);
+        }
+        Ok(Page { items, next: page.next })
+    }
+
+    /// One page of a query, typed as entities with their restricted
+    /// attributes left out (`None`): listings that show only the masked
+    /// companions, with no decryption and no KMS call.
+    pub async fn query_redacted<E: Entity>(&self, q: &Query) -> Result<Page<Versioned<E>>, StoreError> {
+        let page = self.query_items(q).await?;
+        let items = page
+            .items
+            .into_iter()
+            .map(|mut item| {
+                check_type::<E>(&item)?;
+                redact(E::RESTRICTED_FIELDS, &mut item);
+                from_item::<E>(item)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items, next: page.next })
     }
 
     /// One page of a query, as any deserialisable shape (e.g. a projection).
+    /// Restricted attributes in it are decrypted (a projection that includes
+    /// one must include `PK` and `SK` too).
     pub async fn query_as<T: DeserializeOwned>(&self, q: &Query) -> Result<Page<T>, StoreError> {
         let page = self.query_items(q).await?;
-        let items = page.items.into_iter().map(from_item_any::<T>).collect::<Result<Vec<_>, _>>()?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for mut item in page.items {
+            open(self.cipher(), RESTRICTED_ATTRIBUTES, &mut item).await?;
+            items.push(from_item_any::<T>(item)?);
+        }
         Ok(Page { items, next: page.next })
     }
 
-    /// One page of a query as raw items. Expired items are filtered out by
-    /// DynamoDB (`#ttl` placeholder: `TTL` is a reserved word).
+    /// One page of a query as raw items, as stored (restricted attributes
+    /// stay encrypted: [`Table::decode_item`] opens them). Expired items are
+    /// filtered out by DynamoDB (`#ttl` placeholder: `TTL` is a reserved word).
     pub async fn query_items(&self, q: &Query) -> Result<RawPage, StoreError> {
         let scope_query = q.fingerprint();
         let scope = CursorScope { owner: &q.owner, query: &scope_query };
@@ -316,7 +363,7 @@ impl Table {
         Ok(Page { items: out.items.unwrap_or_default(), next })
     }
 
-    /// Every page of a query (for internal jobs: export, delete-all).
+    /// Every page of a query as raw items, as stored (for internal jobs: export, delete-all).
     pub async fn query_all_items(&self, q: &Query) -> Result<Vec<Item>, StoreError> {
         let mut q = q.clone();
         let mut all = Vec::new();
@@ -347,7 +394,11 @@ impl Table {
             .filter(|i| !is_expired(i, now))
             .filter_map(|i| key_of(&i).map(|k| (k, i)))
             .collect();
-        wanted.iter().filter_map(|k| by_key.remove(k)).map(from_item::<E>).collect()
+        let mut out = Vec::with_capacity(by_key.len());
+        for item in wanted.iter().filter_map(|k| by_key.remove(k)) {
+            out.push(self.decode_item::<E>(item).await?);
+        }
+        Ok(out)
     }
 
     async fn batch_get_chunk(&self, keys: Vec<Key>) -> Result<Vec<Item>, StoreError> {
@@ -385,15 +436,15 @@ impl Table {
 
     /// Writes many entities, 25 per call, unprocessed items retried with
     /// backoff and jitter. Unconditional (BatchWriteItem takes no conditions);
-    /// each item's version restarts at 1.
+    /// each item's version restarts at 1. Every item is encoded (and its
+    /// restricted attributes encrypted) before the first write, so a key
+    /// provider failure writes nothing.
     pub async fn batch_put<E: Entity>(&self, entities: &[E]) -> Result<(), StoreError> {
-        let requests = entities
-            .iter()
-            .map(|e| {
-                let put = PutRequest::builder().set_item(Some(to_item(e, 1)?)).build().map_err(StoreError::build)?;
-                Ok(WriteRequest::builder().put_request(put).build())
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut requests = Vec::with_capacity(entities.len());
+        for e in entities {
+            let put = PutRequest::builder().set_item(Some(self.encode_item(e, 1).await?)).build().map_err(StoreError::build)?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
         self.batch_write(requests).await
     }
 
@@ -409,8 +460,14 @@ impl Table {
         self.batch_write(requests).await
     }
 
-    /// Raw batch write, for tools that already hold items.
+    /// Raw batch write, for tools that already hold items (as stored:
+    /// an item with a restricted attribute in plaintext is refused).
     pub async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for r in &requests {
+            if let Some(put) = r.put_request() {
+                check_raw(put.item())?;
+            }
+        }
         let chunks: Vec<Vec<WriteRequest>> = requests.chunks(BATCH_WRITE_MAX).map(<[WriteRequest]>::to_vec).collect();
         stream::iter(chunks)
             .map(|chunk| self.batch_write_chunk(chunk))
@@ -472,8 +529,19 @@ impl Table {
         }
     }
 
-    /// Converts a raw item (e.g. from a query) into an entity.
+    /// Converts a raw item (e.g. from [`Table::query_items`]) into an entity,
+    /// decrypting its restricted attributes.
+    pub async fn decode_item<E: Entity>(&self, mut item: Item) -> Result<Versioned<E>, StoreError> {
+        check_type::<E>(&item)?;
+        open(self.cipher(), E::RESTRICTED_FIELDS, &mut item).await?;
+        from_item(item)
+    }
+
+    /// Converts a raw item into an entity without a cipher: refuses an item
+    /// holding a restricted value (use [`Table::decode_item`]).
     pub fn decode<E: Entity>(item: Item) -> Result<Versioned<E>, StoreError> {
+        check_type::<E>(&item)?;
+        refuse_sealed(E::RESTRICTED_FIELDS, &item)?;
         from_item(item)
     }
 
@@ -482,9 +550,20 @@ impl Table {
         key_of(item)
     }
 
-    /// The stored form of an entity (what PutItem would write at `version`).
+    /// The stored form of an entity (what PutItem writes at `version`),
+    /// restricted attributes encrypted.
+    pub async fn encode_item<E: Entity>(&self, entity: &E, version: u64) -> Result<Item, StoreError> {
+        let mut item = to_item(entity, version)?;
+        seal(self.cipher(), E::RESTRICTED_FIELDS, &mut item).await?;
+        Ok(item)
+    }
+
+    /// The stored form of an entity without a cipher: refuses an entity
+    /// whose restricted attributes are set (use [`Table::encode_item`]).
     pub fn encode<E: Entity>(entity: &E, version: u64) -> Result<Item, StoreError> {
-        item::to_item(entity, version)
+        let item = to_item(entity, version)?;
+        refuse_plaintext(E::RESTRICTED_FIELDS, &item)?;
+        Ok(item)
     }
 }
 

@@ -1,6 +1,7 @@
 use crate::capacity::Kind;
 use crate::error::{from_sdk, StoreError};
 use crate::item::{key_item, to_item, Item};
+use crate::seal::{check_raw, refuse_plaintext};
 use crate::table::{Condition, Table, TRANSACT_MAX};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -19,8 +20,12 @@ pub enum TxAction {
 
 impl TxAction {
     /// Writes `entity`; with `Condition::Version(v)` it is stored at `v + 1`.
+    /// Cannot encrypt: refuses an entity whose restricted attributes are set
+    /// (use [`Table::tx_put`], which works for every entity).
     pub fn put<E: Entity>(entity: &E, condition: Condition) -> Result<Self, StoreError> {
-        Ok(TxAction::Put { item: to_item(entity, condition.next_version())?, condition })
+        let item = to_item(entity, condition.next_version())?;
+        refuse_plaintext(E::RESTRICTED_FIELDS, &item)?;
+        Ok(TxAction::Put { item, condition })
     }
     pub fn delete(key: &ItemKey, condition: Condition) -> Self {
         TxAction::Delete { key: key.key(), condition }
@@ -69,6 +74,12 @@ impl TxAction {
 }
 
 impl Table {
+    /// A transaction action writing `entity` (restricted attributes encrypted);
+    /// with `Condition::Version(v)` it is stored at `v + 1`.
+    pub async fn tx_put<E: Entity>(&self, entity: &E, condition: Condition) -> Result<TxAction, StoreError> {
+        Ok(TxAction::Put { item: self.encode_item(entity, condition.next_version()).await?, condition })
+    }
+
     /// All of `actions` or none of them (at most 100). `token` makes a retry
     /// of the same transaction within 10 minutes a no-op (ClientRequestToken).
     pub async fn transact(&self, actions: Vec<TxAction>, token: Option<String>) -> Result<(), StoreError> {
@@ -77,6 +88,11 @@ impl Table {
         }
         if actions.len() > TRANSACT_MAX {
             return Err(StoreError::Invalid(format!("a transaction holds at most {TRANSACT_MAX} actions")));
+        }
+        for a in &actions {
+            if let TxAction::Put { item, .. } = a {
+                check_raw(item)?;
+            }
         }
         let items = actions.into_iter().map(|a| a.build(self.name())).collect::<Result<Vec<_>, _>>()?;
         let out = self

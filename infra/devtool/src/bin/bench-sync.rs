@@ -25,7 +25,10 @@ const N: usize = 10_000;
 async fn table(client: &aws_sdk_dynamodb::Client, clock: Arc<FixedClock>) -> anyhow::Result<Table> {
     let name = format!("bench-{}", uuid_like());
     TableDef::from_template(&template_path())?.create(client, &name).await?;
-    Ok(Table::new(client.clone(), TableConfig::new(name, CursorKey::new(vec![0u8; 32]).expect("32 bytes")), clock))
+    // Tokens are restricted fields: a local-key cipher, as offline tools use.
+    let key = expenzez_store::crypto::LocalKeyProvider::new(b"expenzez-bench-local-field-key-3")?;
+    let cipher = expenzez_store::crypto::FieldCipher::new(Arc::new(key), Default::default(), clock.clone());
+    Ok(Table::new(client.clone(), TableConfig::new(name, CursorKey::new(vec![0u8; 32]).expect("32 bytes")), clock).with_cipher(Arc::new(cipher)))
 }
 
 fn uuid_like() -> String {

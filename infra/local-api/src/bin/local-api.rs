@@ -17,7 +17,7 @@ const DEMO_PASSWORD: &str = "Demo-Passw0rd";
 async fn main() -> anyhow::Result<()> {
     expenzez_api::edge::init_tracing();
     let config = AppConfig::from_env()?;
-    let table = config.table().await;
+    let table = config.table().await?;
     let tpl = template::load(&template_path())?;
     TableDef::from_template(&template_path())?.create(table.client(), table.name()).await?;
 

@@ -190,9 +190,11 @@ pub async fn put<S: ConfigStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> 
                 (c, Condition::MustNotExist)
             }
         };
+        let created = condition == Condition::MustNotExist;
         match store.save_setting(&config, condition).await {
             Ok(_) => {
-                return Reply::ok(&SettingBody {
+                let status = if created { http::StatusCode::CREATED } else { http::StatusCode::OK };
+                return Reply::with_status(status, &SettingBody {
                     setting: SettingView {
                         setting_name: config.setting_name.as_str(),
                         value: &config.value,

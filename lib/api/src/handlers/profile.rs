@@ -64,6 +64,10 @@ pub async fn get<S: ProfileStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfileUpdate {
+    /// The display name (the seed's `name`).
+    pub name: Option<String>,
+    /// Read-only: accepted so the app can send back what it read, then ignored.
+    pub created_at: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
@@ -98,6 +102,7 @@ impl ProfileUpdate {
         let mut errors = Vec::new();
         let any = |_: char| true;
         let name_chars = |c: char| c.is_alphabetic() || " '-.".contains(c);
+        let display_name = text(&mut errors, "name", &self.name, 100, any);
         let first_name = text(&mut errors, "firstName", &self.first_name, 100, name_chars);
         let last_name = text(&mut errors, "lastName", &self.last_name, 100, name_chars);
         let phone = text(&mut errors, "phone", &self.phone, 20, |c| c.is_ascii_digit() || "+ ()-".contains(c));
@@ -156,9 +161,14 @@ impl ProfileUpdate {
         if let Some(e) = email {
             p.email = e;
         }
-        // The seed's display name follows the personal names when they are given.
-        if let (Some(f), Some(l)) = (&p.first_name, &p.last_name) {
-            p.name = format!("{f} {l}");
+        // The seed's display name: as given, else it follows the personal names.
+        match display_name {
+            Some(Some(n)) => p.name = n,
+            _ => {
+                if let (Some(f), Some(l)) = (&p.first_name, &p.last_name) {
+                    p.name = format!("{f} {l}");
+                }
+            }
         }
         Ok(())
     }

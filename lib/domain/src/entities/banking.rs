@@ -2,8 +2,10 @@ use super::{ttl_after_days, Entity};
 use crate::ids::{AccountId, ConnectionId, TransactionId, UserId};
 use crate::keys::{gsi1_sync_due, gsi2_transaction, gsi3_transaction, Category, IndexKey, ItemKey};
 use crate::money::{Currency, Money};
+use crate::mask;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use serde_with::skip_serializing_none;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,10 +62,11 @@ pub struct ConnectionStats {
     pub error_count: u64,
 }
 
-/// Seed §Bank Connection. `accessToken`/`refreshToken` are encrypted before
-/// they are stored (the field-encryption issue); here they are opaque strings.
+/// Seed §Bank Connection. `accessToken`/`refreshToken` are restricted: plain
+/// strings in memory only, encrypted by the store before they reach DynamoDB
+/// ([`Entity::RESTRICTED_FIELDS`]) and hidden from `{:?}`.
 #[skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BankConnection {
     pub connection_id: ConnectionId,
@@ -96,6 +99,7 @@ impl BankConnection {
 
 impl Entity for BankConnection {
     const ENTITY_TYPE: &'static str = "BANK_CONNECTION";
+    const RESTRICTED_FIELDS: &'static [&'static str] = &["accessToken", "refreshToken"];
     fn item_key(&self) -> ItemKey {
         ItemKey::BankConnection(self.user_id.clone(), self.connection_id.clone())
     }
@@ -155,10 +159,11 @@ pub struct TransactionSummary {
 }
 
 /// Seed §Bank Account. `accountNumber`, `sortCode`, `iban` are restricted
-/// (encrypted by the field-encryption issue); `accountNumberMasked` is the
-/// plaintext companion the app can list without decryption.
+/// (encrypted by the store, hidden from `{:?}`); the `*Masked` companions are
+/// stored in plaintext so the app can list accounts without decryption
+/// ([`BankAccount::set_masks`] computes them).
 #[skip_serializing_none]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BankAccount {
     pub account_id: AccountId,
@@ -183,8 +188,25 @@ pub struct BankAccount {
     pub transaction_summary: TransactionSummary,
 }
 
+impl BankAccount {
+    /// Sets each masked companion from its restricted value, where that value
+    /// is known (a value read without decryption leaves its mask as it is).
+    pub fn set_masks(&mut self) {
+        if let Some(n) = &self.account_number {
+            self.account_number_masked = Some(mask::account_number(n));
+        }
+        if let Some(c) = &self.sort_code {
+            self.sort_code_masked = Some(mask::sort_code(c));
+        }
+        if let Some(i) = &self.iban {
+            self.iban_masked = Some(mask::iban(i));
+        }
+    }
+}
+
 impl Entity for BankAccount {
     const ENTITY_TYPE: &'static str = "BANK_ACCOUNT";
+    const RESTRICTED_FIELDS: &'static [&'static str] = &["accountNumber", "sortCode", "iban"];
     fn item_key(&self) -> ItemKey {
         ItemKey::BankAccount(self.user_id.clone(), self.account_id.clone())
     }
@@ -354,5 +376,143 @@ impl Entity for SyncRun {
     const ENTITY_TYPE: &'static str = "SYNC_RUN";
     fn item_key(&self) -> ItemKey {
         ItemKey::SyncRun(self.user_id.clone(), self.connection_id.clone(), self.started_at)
+    }
+}
+
+/// `Some("<redacted>")` for a restricted value that is present.
+fn redacted(v: &Option<String>) -> Option<&'static str> {
+    v.as_ref().map(|_| "<redacted>")
+}
+
+impl fmt::Debug for BankConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BankConnection")
+            .field("connection_id", &self.connection_id)
+            .field("user_id", &self.user_id)
+            .field("bank_name", &self.bank_name)
+            .field("bank_logo", &self.bank_logo)
+            .field("bic", &self.bic)
+            .field("connection_type", &self.connection_type)
+            .field("provider", &self.provider)
+            .field("status", &self.status)
+            .field("last_sync", &self.last_sync)
+            .field("next_sync", &self.next_sync)
+            .field("access_token", &redacted(&self.access_token))
+            .field("refresh_token", &redacted(&self.refresh_token))
+            .field("token_expiry", &self.token_expiry)
+            .field("last_error", &self.last_error)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("consent", &self.consent)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl fmt::Debug for BankAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BankAccount")
+            .field("account_id", &self.account_id)
+            .field("connection_id", &self.connection_id)
+            .field("user_id", &self.user_id)
+            .field("account_name", &self.account_name)
+            .field("account_type", &self.account_type)
+            .field("currency", &self.currency)
+            .field("account_number", &redacted(&self.account_number))
+            .field("sort_code", &redacted(&self.sort_code))
+            .field("iban", &redacted(&self.iban))
+            .field("account_number_masked", &self.account_number_masked)
+            .field("sort_code_masked", &self.sort_code_masked)
+            .field("iban_masked", &self.iban_masked)
+            .field("balance", &self.balance)
+            .field("status", &self.status)
+            .field("is_visible", &self.is_visible)
+            .field("provider", &self.provider)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("last_sync_at", &self.last_sync_at)
+            .field("transaction_summary", &self.transaction_summary)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::money::Money;
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse(s).unwrap()
+    }
+
+    pub(crate) fn connection() -> BankConnection {
+        let at = ts("2025-08-20T10:00:00Z");
+        BankConnection {
+            connection_id: ConnectionId::new("c-1").unwrap(),
+            user_id: UserId::new("u-1").unwrap(),
+            bank_name: "Barclays".into(),
+            bank_logo: None,
+            bic: None,
+            connection_type: ConnectionType::OpenBanking,
+            provider: Provider::Truelayer,
+            status: ConnectionStatus::Active,
+            last_sync: None,
+            next_sync: None,
+            access_token: Some("secret-access-token".into()),
+            refresh_token: Some("secret-refresh-token".into()),
+            token_expiry: None,
+            last_error: None,
+            created_at: at,
+            updated_at: at,
+            consent: Consent { granted_at: at, expires_at: None, permissions: vec![], institution_consent: None },
+            stats: ConnectionStats { total_accounts: 0, last_successful_sync: None, sync_count: 0, error_count: 0 },
+        }
+    }
+
+    pub(crate) fn account() -> BankAccount {
+        let at = ts("2025-08-20T10:00:00Z");
+        BankAccount {
+            account_id: AccountId::new("a-1").unwrap(),
+            connection_id: ConnectionId::new("c-1").unwrap(),
+            user_id: UserId::new("u-1").unwrap(),
+            account_name: "Current".into(),
+            account_type: AccountType::Checking,
+            currency: Currency::gbp(),
+            account_number: Some("31926819".into()),
+            sort_code: Some("60-16-13".into()),
+            iban: Some("GB29NWBK60161331926819".into()),
+            account_number_masked: None,
+            sort_code_masked: None,
+            iban_masked: None,
+            balance: Balance { available: Money::ZERO, current: Money::ZERO, overdraft: None, currency: Currency::gbp(), last_updated: at },
+            status: AccountStatus::Active,
+            is_visible: true,
+            provider: AccountProvider { bank_name: "NatWest".into(), display_name: "NatWest".into(), logo: None },
+            created_at: at,
+            updated_at: at,
+            last_sync_at: at,
+            transaction_summary: TransactionSummary { total_transactions: 0, last_transaction_date: None, average_monthly_spending: Money::ZERO },
+        }
+    }
+
+    #[test]
+    fn debug_hides_restricted_values() {
+        let c = format!("{:?}", connection());
+        assert!(!c.contains("secret-") && c.contains("<redacted>") && c.contains("Barclays"), "{c}");
+        let a = format!("{:?}", account());
+        assert!(!a.contains("31926819") && !a.contains("60-16-13") && !a.contains("NWBK"), "{a}");
+    }
+
+    #[test]
+    fn masks_are_computed_from_the_plain_values() {
+        let mut a = account();
+        a.set_masks();
+        assert_eq!(a.account_number_masked.as_deref(), Some("****6819"));
+        assert_eq!(a.sort_code_masked.as_deref(), Some("**-**-13"));
+        assert_eq!(a.iban_masked.as_deref(), Some("GB29****6819"));
+        // Read without decryption: the stored masks stay.
+        a.account_number = None;
+        a.set_masks();
+        assert_eq!(a.account_number_masked.as_deref(), Some("****6819"));
     }
 }

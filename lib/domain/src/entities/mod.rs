@@ -6,6 +6,7 @@
 //! entity can be written with a key built elsewhere.
 
 use crate::keys::{IndexKey, ItemKey};
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -33,13 +34,47 @@ pub trait Entity: Serialize + DeserializeOwned + Send + Sync + 'static {
     const SCHEMA_VERSION: u32 = 1;
     /// Its primary key.
     fn item_key(&self) -> ItemKey;
+    /// Top-level attributes holding restricted data (SPEC §5 "Field
+    /// encryption"): the store encrypts each one present before it reaches
+    /// DynamoDB and refuses to write it when it cannot. Every name listed
+    /// here must also be in [`RESTRICTED_ATTRIBUTES`].
+    const RESTRICTED_FIELDS: &'static [&'static str] = &[];
     /// Its GSI keys (none by default; sparse indexes return none when not indexed).
     fn index_keys(&self) -> Vec<IndexKey> {
         Vec::new()
     }
 }
 
+/// Every restricted attribute name of every entity. The names are reserved
+/// table-wide: the store refuses any raw item carrying one of them as a
+/// plaintext string, whatever its entity.
+pub const RESTRICTED_ATTRIBUTES: &[&str] = &["accessToken", "refreshToken", "accountNumber", "sortCode", "iban"];
+
 /// `TTL` for an item that should disappear `days` after `from`.
 pub fn ttl_after_days(from: crate::Timestamp, days: i64) -> i64 {
     from.epoch_seconds() + days * 86_400
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each entity's restricted fields are in the table-wide list, and are
+    /// really the names its items carry (a rename would silently unprotect them).
+    fn check<E: Entity>(sample: &E) {
+        let value = serde_json::to_value(sample).expect("serialises");
+        for field in E::RESTRICTED_FIELDS {
+            assert!(RESTRICTED_ATTRIBUTES.contains(field), "{field} is not in RESTRICTED_ATTRIBUTES");
+            assert!(value.get(field).is_some_and(serde_json::Value::is_string), "{} has no string {field}", E::ENTITY_TYPE);
+        }
+    }
+
+    #[test]
+    fn restricted_fields_are_real_attribute_names() {
+        check(&banking::tests::connection());
+        check(&banking::tests::account());
+        assert_eq!(BankConnection::RESTRICTED_FIELDS, ["accessToken", "refreshToken"]);
+        assert_eq!(BankAccount::RESTRICTED_FIELDS, ["accountNumber", "sortCode", "iban"]);
+        assert!(Transaction::RESTRICTED_FIELDS.is_empty());
+    }
 }
