@@ -12,6 +12,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
     expenzez_api::routes::ROUTES
         .iter()
         .chain(expenzez_auth::routes::ROUTES)
+        .chain(expenzez_banking::http::ROUTES)
         .map(|(f, m, p)| (f.to_string(), m.to_string(), p.to_string()))
         .collect()
 }
@@ -20,7 +21,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
 fn template_and_code_route_the_same_functions() {
     let t = template_routes();
     assert_eq!(t, code_routes());
-    assert_eq!(t.len(), 20);
+    assert_eq!(t.len(), 22);
 }
 
 #[test]

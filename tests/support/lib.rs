@@ -2,6 +2,7 @@
 //! Local that `make test` started, field ciphers (a local key, or the local
 //! KMS endpoint), a raw scan, and sample entities.
 
+pub mod banking;
 pub mod fixtures;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -149,6 +150,7 @@ impl ApiEnv {
             authorizer: expenzez_local_api::Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
             table: table.clone(),
             auth: expenzez_local_api::triggers::local_auth(&table, &pool.pool_id, &pool.client_id).await,
+            banking: expenzez_local_api::demo_banking(&table, 1),
         };
         let server = api.start(([127, 0, 0, 1], 0).into()).await.unwrap();
         ApiEnv { table, pool, cognito, server, http: reqwest::Client::new() }

@@ -12,3 +12,14 @@ pub mod triggers;
 
 pub use authorizer::Authorizer;
 pub use server::{LocalApi, Running};
+
+/// The banking routes' state for a local API: the demo bank (deterministic
+/// for `seed`), default sync settings.
+pub fn demo_banking(table: &expenzez_store::Table, seed: u64) -> expenzez_banking::http::Banking<expenzez_banking::memory::MemoryProvider> {
+    let bank = expenzez_banking::memory::MemoryProvider::demo(seed, table.now(), 90);
+    expenzez_banking::http::Banking {
+        table: table.clone(),
+        provider: std::sync::Arc::new(bank),
+        settings: std::sync::Arc::new(expenzez_banking::SyncSettings::default()),
+    }
+}

@@ -24,6 +24,8 @@ pub struct LocalApi {
     pub table: Table,
     /// The auth routes' identity provider (the local Cognito, triggers emulated).
     pub auth: expenzez_auth::Auth<crate::triggers::LocalCognito>,
+    /// The banking routes, syncing against the deterministic demo bank.
+    pub banking: expenzez_banking::http::Banking<expenzez_banking::memory::MemoryProvider>,
 }
 
 /// A server running in the background; stops when dropped.
@@ -119,6 +121,8 @@ impl LocalApi {
         };
         let response = if expenzez_auth::routes::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_auth::routes::dispatch(&route.function, &self.auth, request).await
+        } else if expenzez_banking::http::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_banking::http::dispatch(&route.function, &self.banking, request).await
         } else {
             expenzez_api::routes::dispatch(&route.function, &self.table, request).await
         };

@@ -105,3 +105,130 @@ where
     }
     Err(last.map(ApiError::from).unwrap_or(ApiError::Internal))
 }
+
+/// One transaction's change in a batch: the state read (`before`, with the
+/// version it was read at) and the state wanted (`after`; `None` deletes).
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub before: Option<Versioned<Transaction>>,
+    pub after: Option<Transaction>,
+}
+
+impl Change {
+    fn id(&self) -> Option<&TransactionId> {
+        self.after.as_ref().map(|a| &a.transaction_id).or(self.before.as_ref().map(|b| &b.value.transaction_id))
+    }
+    fn months(&self) -> BTreeSet<YearMonth> {
+        self.before.iter().map(|b| b.value.timestamp.month()).chain(self.after.iter().map(|a| a.timestamp.month())).collect()
+    }
+}
+
+/// Why a batch stopped. Groups committed before the failure stay committed
+/// (each is consistent on its own); the caller re-reads and re-plans.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error(transparent)]
+    Store(#[from] expenzez_store::StoreError),
+    #[error(transparent)]
+    Summary(#[from] expenzez_domain::entities::SummaryError),
+    #[error("a change in the batch is not the user's or names one transaction twice")]
+    Invalid,
+}
+
+impl BatchError {
+    /// Somebody else wrote a transaction or summary since it was read.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, BatchError::Store(e) if e.is_conflict())
+    }
+}
+
+/// What [`apply_batch`] wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub written: u32,
+    pub removed: u32,
+    /// TransactWriteItems calls made.
+    pub groups: u32,
+}
+
+/// Applies many transaction changes for one user: they are grouped into
+/// TransactWriteItems of at most [`expenzez_store::TRANSACT_MAX`] actions, each
+/// holding its transactions and the summaries of the months they touch, so
+/// every group is all-or-nothing and keeps the summaries exact. Every write is
+/// conditional on the version read; a conflict stops the batch
+/// ([`BatchError::is_conflict`]) and the caller re-reads and re-plans.
+pub async fn apply_batch<S: LedgerStore>(store: &S, user: &UserId, mut changes: Vec<Change>) -> Result<BatchOutcome, BatchError> {
+    let mut seen = BTreeSet::new();
+    for c in &changes {
+        let id = c.id().ok_or(BatchError::Invalid)?;
+        let owner_ok = c.before.iter().all(|b| b.value.user_id == *user) && c.after.iter().all(|a| a.user_id == *user);
+        let same_id = c.after.as_ref().zip(c.before.as_ref()).is_none_or(|(a, b)| a.transaction_id == b.value.transaction_id);
+        if !owner_ok || !same_id || !seen.insert(id.clone()) {
+            return Err(BatchError::Invalid);
+        }
+    }
+    // By month, so a group touches as few summaries as possible.
+    changes.sort_by_key(|c| (c.months().into_iter().next(), c.id().cloned()));
+    let mut outcome = BatchOutcome::default();
+    let mut group: Vec<Change> = Vec::new();
+    let mut months: BTreeSet<YearMonth> = BTreeSet::new();
+    for c in changes {
+        let m = c.months();
+        let grown = months.union(&m).count();
+        if !group.is_empty() && group.len() + 1 + grown > expenzez_store::TRANSACT_MAX {
+            commit_group(store, user, std::mem::take(&mut group), std::mem::take(&mut months), &mut outcome).await?;
+        }
+        months.extend(m);
+        group.push(c);
+    }
+    if !group.is_empty() {
+        commit_group(store, user, group, months, &mut outcome).await?;
+    }
+    Ok(outcome)
+}
+
+async fn commit_group<S: LedgerStore>(
+    store: &S,
+    user: &UserId,
+    group: Vec<Change>,
+    months: BTreeSet<YearMonth>,
+    outcome: &mut BatchOutcome,
+) -> Result<(), BatchError> {
+    let now = store.now();
+    let mut actions = Vec::with_capacity(group.len() + months.len());
+    for month in months {
+        let (mut summary, condition) = match store.summary(user, month, true).await? {
+            Some(v) => (v.value, Condition::Version(v.version)),
+            None => (MonthlySummary::empty(user.clone(), month, now), Condition::MustNotExist),
+        };
+        for c in &group {
+            if let Some(b) = c.before.as_ref().filter(|b| b.value.timestamp.month() == month) {
+                summary.remove(&b.value)?;
+            }
+            if let Some(a) = c.after.as_ref().filter(|a| a.timestamp.month() == month) {
+                summary.add(a)?;
+            }
+        }
+        summary.updated_at = now;
+        actions.push(TxAction::put(&summary, condition)?);
+    }
+    let (mut written, mut removed) = (0, 0);
+    for c in &group {
+        actions.push(match (&c.before, &c.after) {
+            (None, Some(a)) => TxAction::put(a, Condition::MustNotExist)?,
+            (Some(b), Some(a)) => TxAction::put(a, Condition::Version(b.version))?,
+            (Some(b), None) => TxAction::delete(&b.value.item_key(), Condition::Version(b.version)),
+            (None, None) => continue,
+        });
+        if c.after.is_some() {
+            written += 1;
+        } else {
+            removed += 1;
+        }
+    }
+    store.commit(actions).await?;
+    outcome.written += written;
+    outcome.removed += removed;
+    outcome.groups += 1;
+    Ok(())
+}

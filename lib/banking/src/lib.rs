@@ -1,0 +1,16 @@
+//! Bank connections: the provider port ([`provider::BankProvider`]), TrueLayer's
+//! Data API v1 ([`truelayer::TrueLayer`]), a deterministic in-memory provider
+//! for `make dev` and tests ([`memory::MemoryProvider`]), and the idempotent
+//! sync of one connection ([`sync::sync_connection`]).
+
+pub mod http;
+pub mod lambda;
+pub mod memory;
+pub mod provider;
+pub mod schedule;
+pub mod store;
+pub mod sync;
+pub mod truelayer;
+
+pub use provider::{BankProvider, ProviderError};
+pub use sync::{sync_connection, SyncError, SyncReport, SyncSettings};

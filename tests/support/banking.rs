@@ -1,0 +1,139 @@
+//! Support for the bank-sync tests: a connection due for its first sync, a
+//! store wrapper that fails commits after N (a sync stopped between groups),
+//! and the user's items for table-to-table comparison.
+
+use expenzez_api::stores::{LedgerStore, Metered};
+use expenzez_banking::store::SyncStore;
+use expenzez_domain::entities::*;
+use expenzez_domain::ids::*;
+use expenzez_domain::keys;
+use expenzez_domain::time::YearMonth;
+use expenzez_domain::Timestamp;
+use expenzez_store::{Capacity, Condition, Query, StoreError, Table, TxAction, Versioned};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+pub const NOW: &str = "2025-08-20T10:00:00Z";
+
+pub fn now() -> Timestamp {
+    Timestamp::parse(NOW).unwrap()
+}
+
+/// A connection that has never synced, with a token valid for an hour.
+pub fn fresh_connection(u: &UserId, id: &str) -> BankConnection {
+    let mut c = crate::fixtures::connection(u, id);
+    c.last_sync = None;
+    c.next_sync = Some(now());
+    c.last_error = None;
+    c.access_token = Some("old-access".into());
+    c.refresh_token = Some("old-refresh".into());
+    c.token_expiry = Some(now().plus_seconds(3600));
+    c.consent.expires_at = Some(now().plus_seconds(60 * 86_400));
+    c.stats = ConnectionStats { total_accounts: 0, last_successful_sync: None, sync_count: 0, error_count: 0 };
+    c
+}
+
+/// Every item of a user's partition whose sort key starts with one of
+/// `prefixes`, keyed by SK, attributes rendered comparably, minus `drop`.
+pub async fn items(table: &Table, user: &UserId, prefixes: &[&str], drop: &[&str]) -> BTreeMap<String, BTreeMap<String, String>> {
+    let q = Query::table(user.as_str(), keys::user_pk(user));
+    table
+        .query_all_items(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|item| {
+            let sk = match item.get(keys::SK) {
+                Some(expenzez_store::sdk::types::AttributeValue::S(s)) => s.clone(),
+                _ => return None,
+            };
+            prefixes.iter().any(|p| sk.starts_with(p)).then(|| {
+                let attrs = item.into_iter().filter(|(k, _)| !drop.contains(&k.as_str())).map(|(k, v)| (k, render(&v))).collect();
+                (sk, attrs)
+            })
+        })
+        .collect()
+}
+
+/// An attribute as text with map keys in order (a HashMap's Debug is not).
+fn render(v: &expenzez_store::sdk::types::AttributeValue) -> String {
+    use expenzez_store::sdk::types::AttributeValue as A;
+    match v {
+        A::M(m) => {
+            let sorted: BTreeMap<&String, String> = m.iter().map(|(k, v)| (k, render(v))).collect();
+            format!("M{sorted:?}")
+        }
+        A::L(l) => format!("L{:?}", l.iter().map(render).collect::<Vec<_>>()),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The table, except that commits fail (throttled) once `commits_left` is spent.
+#[derive(Clone)]
+pub struct FailingStore {
+    pub table: Table,
+    pub commits_left: Arc<AtomicI64>,
+}
+
+impl FailingStore {
+    pub fn new(table: &Table, commits: i64) -> Self {
+        Self { table: table.clone(), commits_left: Arc::new(AtomicI64::new(commits)) }
+    }
+}
+
+type R<T> = Result<T, StoreError>;
+
+impl Metered for FailingStore {
+    fn metered(&self) -> Self {
+        self.clone()
+    }
+    fn consumed(&self) -> Capacity {
+        self.table.consumed()
+    }
+    fn now(&self) -> Timestamp {
+        self.table.now()
+    }
+}
+
+impl LedgerStore for FailingStore {
+    async fn transaction(&self, user: &UserId, id: &TransactionId, consistent: bool) -> R<Option<Versioned<Transaction>>> {
+        self.table.transaction(user, id, consistent).await
+    }
+    async fn summary(&self, user: &UserId, month: YearMonth, consistent: bool) -> R<Option<Versioned<MonthlySummary>>> {
+        self.table.summary(user, month, consistent).await
+    }
+    async fn idempotency_record(&self, user: &UserId, key: &IdempotencyKey) -> R<Option<IdempotencyRecord>> {
+        self.table.idempotency_record(user, key).await
+    }
+    async fn commit(&self, actions: Vec<TxAction>) -> R<()> {
+        if self.commits_left.fetch_sub(1, Ordering::SeqCst) <= 0 {
+            return Err(StoreError::Throttled { op: "TransactWriteItems" });
+        }
+        self.table.commit(actions).await
+    }
+}
+
+impl SyncStore for FailingStore {
+    async fn connection(&self, user: &UserId, id: &ConnectionId) -> R<Option<Versioned<BankConnection>>> {
+        self.table.connection(user, id).await
+    }
+    async fn save_connection(&self, c: &BankConnection, version: u64) -> R<u64> {
+        self.table.save_connection(c, version).await
+    }
+    async fn account(&self, user: &UserId, id: &AccountId) -> R<Option<Versioned<BankAccount>>> {
+        SyncStore::account(&self.table, user, id).await
+    }
+    async fn save_account(&self, a: &BankAccount, condition: Condition) -> R<u64> {
+        self.table.save_account(a, condition).await
+    }
+    async fn transactions_since(&self, user: &UserId, from: Timestamp) -> R<Vec<Versioned<Transaction>>> {
+        self.table.transactions_since(user, from).await
+    }
+    async fn transactions_by_id(&self, user: &UserId, ids: &[TransactionId]) -> R<Vec<Versioned<Transaction>>> {
+        self.table.transactions_by_id(user, ids).await
+    }
+    async fn record_run(&self, run: &SyncRun) -> R<()> {
+        self.table.record_run(run).await
+    }
+}
