@@ -195,7 +195,6 @@ async fn a_wrong_key_fails() {
     let (kms, other_key) = kms_key().await;
     let (_, other) = kms_cipher(&kms, &other_key, CacheSettings::default(), Arc::new(SystemClock));
     let err = t.with_cipher(other).get::<BankConnection>(&c.item_key()).await.unwrap_err();
-    println!("another KMS key: {err}");
     assert!(!err.is_unavailable() && !err.is_retryable(), "{err}");
     assert!(
         err.is_integrity() || matches!(&err, StoreError::Crypto(CryptoError::Refused { code, .. }) if code == "AccessDeniedException"),
@@ -388,8 +387,7 @@ async fn a_warm_cache_makes_a_handful_of_kms_calls() {
     let keys: Vec<ItemKey> = accounts.iter().map(Entity::item_key).collect();
     assert_eq!(t.batch_get::<BankAccount>(&keys).await.unwrap().len(), 1000);
     let warm = calls.calls();
-    println!("warm instance: 3,000 item writes and reads (4,000 field encryptions, 4,000 decryptions): {warm:?}");
-    assert_eq!((warm.generate_data_key, warm.decrypt_data_key), (1, 0));
+    assert_eq!((warm.generate_data_key, warm.decrypt_data_key), (1, 0), "warm instance, 4,000 encryptions and 4,000 decryptions: {warm:?}");
 
     // A cold instance (another Lambda) reading all of it: one Decrypt per data key.
     let cold_calls = Arc::new(expenzez_crypto::CountingProvider::new(calls.inner().clone()));
@@ -398,8 +396,7 @@ async fn a_warm_cache_makes_a_handful_of_kms_calls() {
         cold.get::<BankConnection>(&c.item_key()).await.unwrap();
     }
     assert_eq!(cold.batch_get::<BankAccount>(&keys).await.unwrap().len(), 1000);
-    println!("cold instance: 1,100 items read: {:?}", cold_calls.calls());
-    assert_eq!((cold_calls.calls().generate_data_key, cold_calls.calls().decrypt_data_key), (0, 1));
+    assert_eq!((cold_calls.calls().generate_data_key, cold_calls.calls().decrypt_data_key), (0, 1), "cold instance reading 1,100 items");
 
     // Listing accounts for the app shows masks only: no KMS call at all.
     let listing = Arc::new(expenzez_crypto::CountingProvider::new(calls.inner().clone()));
