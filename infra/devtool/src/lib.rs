@@ -61,39 +61,16 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
     let email = Email::parse(email)?;
     let conn_id = ConnectionId::new("demo-conn-1").expect("valid id");
 
-    let profile = UserProfile {
-        user_id: user.clone(),
-        email: email.clone(),
-        name: "Demo User".into(),
-        created_at: start,
-        updated_at: start,
-        last_login_at: None,
-        preferences: UserPreferences {
-            theme: Theme::Light,
-            currency: gbp.clone(),
-            notifications: NotificationSwitches { transactions: true, budgets: true, security: true, marketing: false },
-            privacy: Some(PrivacySettings { share_analytics: false, biometric_enabled: true, pin_enabled: false }),
-            language: Some("en".into()),
-            timezone: Some("Europe/London".into()),
-        },
-        status: UserStatus::Active,
-        email_verified: true,
-        phone_verified: None,
-        kyc: None,
-        platform: Some(Platform::Ios),
-        app_version: Some("1.0.0".into()),
-        device_id: None,
-        first_name: Some("Demo".into()),
-        last_name: Some("User".into()),
-        phone: None,
-        address: None,
-        city: Some("London".into()),
-        postcode: None,
-        country: Some("GB".into()),
-        birthdate: None,
-        occupation: None,
-        company: None,
-    };
+    let mut profile = UserProfile::new_account(user.clone(), email.clone(), "Demo User".into(), start);
+    if let Some(privacy) = profile.preferences.privacy.as_mut() {
+        privacy.biometric_enabled = true;
+    }
+    profile.platform = Some(Platform::Ios);
+    profile.app_version = Some("1.0.0".into());
+    profile.first_name = Some("Demo".into());
+    profile.last_name = Some("User".into());
+    profile.city = Some("London".into());
+    profile.country = Some("GB".into());
     let claim = EmailClaim { email, user_id: user.clone(), claimed_at: start };
 
     let connection = BankConnection {

@@ -6,7 +6,7 @@ use expenzez_domain::entities::*;
 use expenzez_domain::ids::UserId;
 use expenzez_api::stores::ProfileStore;
 use expenzez_domain::keys::{self, ItemKey, Key};
-use expenzez_domain::{Currency, Email, Timestamp};
+use expenzez_domain::{Email, Timestamp};
 use expenzez_store::{Condition, Query, StoreError, Table, TxAction};
 use std::collections::HashMap;
 
@@ -46,40 +46,14 @@ pub fn new_profile(user: &UserId, email: Email, attrs: &HashMap<String, String>,
             _ => None,
         })
         .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_string());
-    let marketing = attrs.get("custom:marketing_consent").map(|v| v == "true").unwrap_or(false);
-    UserProfile {
-        user_id: user.clone(),
-        email,
-        name,
-        created_at: now,
-        updated_at: now,
-        last_login_at: None,
-        preferences: UserPreferences {
-            theme: Theme::Light,
-            currency: Currency::gbp(),
-            notifications: NotificationSwitches { transactions: true, budgets: true, security: true, marketing },
-            privacy: Some(PrivacySettings { share_analytics: false, biometric_enabled: false, pin_enabled: false }),
-            language: Some("en".into()),
-            timezone: Some("Europe/London".into()),
-        },
-        status: UserStatus::Active,
-        email_verified: true,
-        phone_verified: None,
-        kyc: None,
-        platform: None,
-        app_version: None,
-        device_id: None,
-        first_name: given,
-        last_name: family,
-        phone: attrs.get("phone_number").cloned(),
-        address: attrs.get("address").cloned(),
-        city: None,
-        postcode: None,
-        country: None,
-        birthdate: attrs.get("birthdate").cloned(),
-        occupation: None,
-        company: None,
-    }
+    let mut p = UserProfile::new_account(user.clone(), email, name, now);
+    p.preferences.notifications.marketing = attrs.get("custom:marketing_consent").map(|v| v == "true").unwrap_or(false);
+    p.first_name = given;
+    p.last_name = family;
+    p.phone = attrs.get("phone_number").cloned();
+    p.address = attrs.get("address").cloned();
+    p.birthdate = attrs.get("birthdate").cloned();
+    p
 }
 
 /// PostConfirmation: the profile and the email claim in one transaction.

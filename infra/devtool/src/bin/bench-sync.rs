@@ -78,26 +78,10 @@ async fn main() -> anyhow::Result<()> {
 
     // The sync: plan + TransactWriteItems groups of <= 100 actions with summaries.
     let synced = table(&client, clock.clone()).await?;
-    let conn = BankConnection {
-        connection_id: connection.clone(),
-        user_id: user.clone(),
-        bank_name: "Bench Bank".into(),
-        bank_logo: None,
-        bic: None,
-        connection_type: ConnectionType::OpenBanking,
-        provider: Provider::Truelayer,
-        status: ConnectionStatus::Active,
-        last_sync: None,
-        next_sync: Some(now),
-        access_token: Some("a".into()),
-        refresh_token: Some("r".into()),
-        token_expiry: Some(now.plus_seconds(3600)),
-        last_error: None,
-        created_at: now,
-        updated_at: now,
-        consent: Consent { granted_at: now, expires_at: Some(now.plus_seconds(90 * 86_400)), permissions: vec![], institution_consent: None },
-        stats: ConnectionStats { total_accounts: 0, last_successful_sync: None, sync_count: 0, error_count: 0 },
-    };
+    // The demo bank's connection (its tokens are whatever the in-memory provider accepts).
+    let mut conn = expenzez_banking::memory::demo_connection(&user, now);
+    conn.connection_id = connection.clone();
+    conn.bank_name = "Bench Bank".into();
     synced.put(&conn, Condition::MustNotExist).await?;
     let started = Instant::now();
     let report = sync_connection(&synced, &bank, &SyncSettings::default(), &user, &connection).await?;

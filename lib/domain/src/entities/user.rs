@@ -109,6 +109,47 @@ pub struct UserProfile {
     pub company: Option<String>,
 }
 
+impl UserProfile {
+    /// A new, active, email-verified account with the app's default
+    /// preferences (light theme, GBP, every notification but marketing,
+    /// privacy switches off, English, Europe/London) and no personal details.
+    pub fn new_account(user_id: UserId, email: Email, name: String, at: Timestamp) -> Self {
+        Self {
+            user_id,
+            email,
+            name,
+            created_at: at,
+            updated_at: at,
+            last_login_at: None,
+            preferences: UserPreferences {
+                theme: Theme::Light,
+                currency: crate::Currency::gbp(),
+                notifications: NotificationSwitches { transactions: true, budgets: true, security: true, marketing: false },
+                privacy: Some(PrivacySettings { share_analytics: false, biometric_enabled: false, pin_enabled: false }),
+                language: Some("en".into()),
+                timezone: Some("Europe/London".into()),
+            },
+            status: UserStatus::Active,
+            email_verified: true,
+            phone_verified: None,
+            kyc: None,
+            platform: None,
+            app_version: None,
+            device_id: None,
+            first_name: None,
+            last_name: None,
+            phone: None,
+            address: None,
+            city: None,
+            postcode: None,
+            country: None,
+            birthdate: None,
+            occupation: None,
+            company: None,
+        }
+    }
+}
+
 impl Entity for UserProfile {
     const ENTITY_TYPE: &'static str = "USER_PROFILE";
     fn item_key(&self) -> ItemKey {
