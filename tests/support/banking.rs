@@ -1,6 +1,7 @@
 //! Support for the bank-sync tests: a connection due for its first sync, a
 //! store wrapper that fails commits after N (a sync stopped between groups),
-//! and the user's items for table-to-table comparison.
+//! the user's items for table-to-table comparison, and a fake TrueLayer
+//! (wiremock serving the Data API v1's documented JSON).
 
 use expenzez_api::stores::{LedgerStore, Metered};
 use expenzez_banking::store::SyncStore;
@@ -137,3 +138,81 @@ impl SyncStore for FailingStore {
         self.table.record_run(run).await
     }
 }
+
+// ---- a fake TrueLayer -----------------------------------------------------------
+
+use expenzez_banking::truelayer::{TrueLayer, TrueLayerConfig};
+use expenzez_domain::Money;
+use std::time::Duration;
+use wiremock::matchers::{body_string_contains, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const ACC: &str = "56c7b029e0f8ec5a2334fb0ffc2fface";
+
+/// One TrueLayer transaction as JSON text (amounts written exactly, no f64).
+pub fn tl_txn(n: usize, days_ago: i64, minor: i64, ids: &str) -> String {
+    tl_txn_at(now(), n, days_ago, minor, ids)
+}
+
+/// [`tl_txn`] `days_ago` before `base`.
+pub fn tl_txn_at(base: Timestamp, n: usize, days_ago: i64, minor: i64, ids: &str) -> String {
+    let at = base.plus_seconds(-days_ago * 86_400 - (n as i64 % 50) * 60);
+    let ts = at.datetime().format("%Y-%m-%dT%H:%M:%S+00:00");
+    let (kind, cat) = if minor < 0 { ("DEBIT", "Shopping") } else { ("CREDIT", "Income") };
+    let id_fields = match ids {
+        "normalised" => format!(r#""normalised_provider_transaction_id":"txn-{n}","provider_transaction_id":"ptx-{n}","#),
+        "provider" => format!(r#""provider_transaction_id":"ptx-{n}","#),
+        _ => String::new(),
+    };
+    format!(
+        r#"{{"timestamp":"{ts}","description":"PAYMENT {n}","transaction_type":"{kind}","transaction_category":"PURCHASE",
+        "transaction_classification":["{cat}","General"],"merchant_name":"Merchant {n}","amount":{amount},"currency":"GBP",
+        "transaction_id":"volatile-{n}-{days_ago}",{id_fields}"running_balance":{{"currency":"GBP","amount":1238.60}},
+        "meta":{{"provider_category":"DEB","provider_transaction_category":"DEB"}}}}"#,
+        amount = Money::from_minor(minor)
+    )
+}
+
+pub fn results(items: &[String]) -> String {
+    format!(r#"{{"results":[{}],"status":"Succeeded"}}"#, items.join(","))
+}
+
+pub fn json(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}
+
+/// A fake TrueLayer with one account, `settled` and `pending` transactions,
+/// accepting `token` as the access token.
+pub async fn truelayer(settled: &[String], pending: &[String], token: &str) -> MockServer {
+    let server = MockServer::start().await;
+    let bearer = format!("Bearer {token}");
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(json(r#"{"access_token":"new-access","expires_in":3600,"token_type":"Bearer","refresh_token":"new-refresh","scope":"info accounts balance transactions offline_access"}"#.into()))
+        .mount(&server)
+        .await;
+    let account = format!(
+        r#"{{"update_timestamp":"2025-08-20T09:58:00.000Z","account_id":"{ACC}","account_type":"TRANSACTION","display_name":"CLUB LLOYDS",
+        "currency":"GBP","account_number":{{"iban":"GB35LOYD30963212345678","swift_bic":"LOYDGB2L","number":"12345678","sort_code":"30-96-32"}},
+        "provider":{{"display_name":"LLOYDS","provider_id":"lloyds","logo_uri":"https://truelayer-provider-assets.s3.amazonaws.com/global/logos/lloyds.svg"}}}}"#
+    );
+    Mock::given(method("GET")).and(path("/data/v1/accounts")).and(header("authorization", bearer.as_str()))
+        .respond_with(json(results(&[account]))).mount(&server).await;
+    Mock::given(method("GET")).and(path(format!("/data/v1/accounts/{ACC}/balance"))).and(header("authorization", bearer.as_str()))
+        .respond_with(json(results(&[r#"{"currency":"GBP","available":1161.2,"current":1238.6,"overdraft":1500,"update_timestamp":"2025-08-20T09:58:00.000Z"}"#.into()])))
+        .mount(&server).await;
+    Mock::given(method("GET")).and(path(format!("/data/v1/accounts/{ACC}/transactions"))).and(header("authorization", bearer.as_str()))
+        .respond_with(json(results(settled))).mount(&server).await;
+    Mock::given(method("GET")).and(path(format!("/data/v1/accounts/{ACC}/transactions/pending"))).and(header("authorization", bearer.as_str()))
+        .respond_with(json(results(pending))).mount(&server).await;
+    server
+}
+
+pub fn client(server: &MockServer) -> TrueLayer {
+    let mut c = TrueLayerConfig::new(server.uri(), server.uri(), "test-client", "test-secret");
+    c.retry_base = Duration::from_millis(1);
+    c.max_retry_wait = Duration::from_millis(5);
+    TrueLayer::new(c).unwrap()
+}
+

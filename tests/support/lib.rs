@@ -142,6 +142,24 @@ pub const PASSWORD: &str = "Test-Passw0rd-1";
 impl ApiEnv {
     pub async fn start() -> ApiEnv {
         let table = fresh_table().await;
+        let banking = expenzez_local_api::demo_banking(&table, 1);
+        Self::start_with(table, banking).await
+    }
+
+    /// With banking against `provider` (e.g. TrueLayer at a wiremock URL) and
+    /// the sync queue in the local SQS, worked as Lambda's event source would.
+    pub async fn start_with_bank(provider: expenzez_banking::lambda::AnyProvider) -> ApiEnv {
+        let table = fresh_table().await;
+        let mut banking = expenzez_local_api::banking(&table, provider);
+        let name = format!("test-sync-{}", uuid::Uuid::new_v4().simple());
+        let queue = expenzez_local_api::sync_queue::create(&name).await.unwrap();
+        // Runs for the rest of the test process.
+        let _worker = expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
+        banking.queue = Some(Arc::new(queue));
+        Self::start_with(table, banking).await
+    }
+
+    async fn start_with(table: Table, banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>) -> ApiEnv {
         let template = expenzez_local_api::template::load(&template_path()).unwrap();
         let cognito = expenzez_local_api::cognito::CognitoAdmin::from_env().unwrap();
         let pool = cognito.create_pool(&template, &format!("test-{}", uuid::Uuid::new_v4().simple())).await.unwrap();
@@ -150,7 +168,7 @@ impl ApiEnv {
             authorizer: expenzez_local_api::Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
             table: table.clone(),
             auth: expenzez_local_api::triggers::local_auth(&table, &pool.pool_id, &pool.client_id).await,
-            banking: expenzez_local_api::demo_banking(&table, 1),
+            banking,
         };
         let server = api.start(([127, 0, 0, 1], 0).into()).await.unwrap();
         ApiEnv { table, pool, cognito, server, http: reqwest::Client::new() }

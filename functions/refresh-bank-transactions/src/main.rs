@@ -5,18 +5,13 @@
 
 use expenzez_api::edge;
 use expenzez_banking::http::{refresh, Banking};
-use expenzez_banking::lambda::AnyProvider;
-use expenzez_banking::SyncSettings;
 use lambda_http::{service_fn, Error, Request};
 use std::convert::Infallible;
-use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     // Tracing, typed config, the table and the provider client, once per cold start.
-    let table = expenzez_api::config::init().await?;
-    let provider = Arc::new(AnyProvider::from_env(table.now())?);
-    let banking = Banking { table, provider, settings: Arc::new(SyncSettings::default()) };
+    let banking = Banking::from_env(false).await?;
     let banking = &banking;
     lambda_http::run(service_fn(move |req: Request| async move {
         Ok::<_, Infallible>(edge::run("POST /banking/transactions/refresh", banking, req, refresh).await)

@@ -7,19 +7,30 @@
 pub mod authorizer;
 pub mod cognito;
 pub mod server;
+pub mod sync_queue;
 pub mod template;
 pub mod triggers;
 
 pub use authorizer::Authorizer;
 pub use server::{LocalApi, Running};
 
+use expenzez_banking::connect::ConnectSettings;
+use expenzez_banking::http::Banking;
+use expenzez_banking::lambda::AnyProvider;
+
+/// Where the local API's bank connections redirect after the bank (the
+/// app's deep link; registered with the provider in a real deployment).
+pub const LOCAL_REDIRECT_URI: &str = "expenzez://banking/callback";
+
 /// The banking routes' state for a local API: the demo bank (deterministic
-/// for `seed`), default sync settings.
-pub fn demo_banking(table: &expenzez_store::Table, seed: u64) -> expenzez_banking::http::Banking<expenzez_banking::memory::MemoryProvider> {
-    let bank = expenzez_banking::memory::MemoryProvider::demo(seed, table.now(), 90);
-    expenzez_banking::http::Banking {
-        table: table.clone(),
-        provider: std::sync::Arc::new(bank),
-        settings: std::sync::Arc::new(expenzez_banking::SyncSettings::default()),
-    }
+/// for `seed`), default sync settings, no queue (see [`sync_queue`]).
+pub fn demo_banking(table: &expenzez_store::Table, seed: u64) -> Banking<AnyProvider> {
+    banking(table, AnyProvider::Demo(expenzez_banking::memory::MemoryProvider::demo(seed, table.now(), 90)))
+}
+
+/// The banking routes' state for `provider`, redirecting to [`LOCAL_REDIRECT_URI`].
+pub fn banking(table: &expenzez_store::Table, provider: AnyProvider) -> Banking<AnyProvider> {
+    let mut b = Banking::new(table.clone(), provider);
+    b.connect = Some(std::sync::Arc::new(ConnectSettings::new(vec![LOCAL_REDIRECT_URI.to_string()])));
+    b
 }

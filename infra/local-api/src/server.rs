@@ -24,8 +24,8 @@ pub struct LocalApi {
     pub table: Table,
     /// The auth routes' identity provider (the local Cognito, triggers emulated).
     pub auth: expenzez_auth::Auth<crate::triggers::LocalCognito>,
-    /// The banking routes, syncing against the deterministic demo bank.
-    pub banking: expenzez_banking::http::Banking<expenzez_banking::memory::MemoryProvider>,
+    /// The banking routes (the deterministic demo bank, or TrueLayer's API at a configured URL).
+    pub banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
 }
 
 /// A server running in the background; stops when dropped.

@@ -1,11 +1,15 @@
-//! The banking routes the app calls (APP-CONTRACT.md "Banking") that read or
-//! sync existing connections: `GET /banking/connected` and
-//! `POST /banking/transactions/refresh`.
+//! The banking routes the app calls (APP-CONTRACT.md "Banking"): here the
+//! ones that read or sync existing connections (`GET /banking/connected`,
+//! `POST /banking/transactions/refresh`), the shared state, the route table
+//! and dispatch; connecting and disconnecting are in [`crate::connect`].
 //!
 //! Listing reads projections of the connection and account items (masked
 //! numbers, no tokens), so it needs no decryption.
 
+use crate::connect::{self, ConnectSettings};
+use crate::lambda::{AnyProvider, LambdaError};
 use crate::provider::BankProvider;
+use crate::queue::SyncQueue;
 use crate::sync::{sync_connection, SyncError, SyncSettings};
 use expenzez_api::edge::Reply;
 use expenzez_api::error::ApiError;
@@ -25,16 +29,51 @@ use std::sync::Arc;
 /// Shortest gap between two syncs of one connection asked for by the user.
 pub const REFRESH_MIN_INTERVAL_SECS: i64 = 60;
 
-/// What the banking handlers need: the table and the provider, built once.
+/// What the banking handlers need, built once per instance.
 pub struct Banking<P> {
     pub table: Table,
     pub provider: Arc<P>,
     pub settings: Arc<SyncSettings>,
+    /// Where a new connection's first sync is sent (`SYNC_QUEUE_URL`).
+    pub queue: Option<Arc<SyncQueue>>,
+    /// Redirect URIs and lifetimes for connecting (`BANK_REDIRECT_URIS`).
+    pub connect: Option<Arc<ConnectSettings>>,
 }
 
 impl<P> Clone for Banking<P> {
     fn clone(&self) -> Self {
-        Self { table: self.table.clone(), provider: self.provider.clone(), settings: self.settings.clone() }
+        Self {
+            table: self.table.clone(),
+            provider: self.provider.clone(),
+            settings: self.settings.clone(),
+            queue: self.queue.clone(),
+            connect: self.connect.clone(),
+        }
+    }
+}
+
+impl<P> Banking<P> {
+    pub fn new(table: Table, provider: P) -> Self {
+        Self { table, provider: Arc::new(provider), settings: Arc::new(SyncSettings::default()), queue: None, connect: None }
+    }
+}
+
+impl Banking<AnyProvider> {
+    /// For a banking Lambda's `main`: tracing, the table (with a field cipher
+    /// when `FIELD_KEY_PROVIDER` is set), the provider (`BANK_PROVIDER`), the
+    /// sync queue (`SYNC_QUEUE_URL`, optional) and the connect settings
+    /// (`BANK_REDIRECT_URIS`, required when `needs_connect`).
+    pub async fn from_env(needs_connect: bool) -> Result<Self, lambda_http::Error> {
+        let table = expenzez_api::config::init().await?;
+        let provider = AnyProvider::from_env(table.now())?;
+        let connect = ConnectSettings::from_env();
+        if needs_connect && connect.is_none() {
+            return Err(LambdaError::Config("BANK_REDIRECT_URIS").into());
+        }
+        let mut b = Banking::new(table, provider);
+        b.queue = SyncQueue::from_env().await.map(Arc::new);
+        b.connect = connect.map(Arc::new);
+        Ok(b)
     }
 }
 
@@ -81,7 +120,7 @@ struct AccountRow {
 const ACCOUNT_FIELDS: &[&str] =
     &["accountId", "connectionId", "accountType", "currency", "accountNumberMasked", "sortCodeMasked", "balance", "lastSyncAt"];
 
-async fn rows<T: serde::de::DeserializeOwned>(table: &Table, user: &UserId, prefix: &str, fields: &[&str]) -> Result<Vec<T>, ApiError> {
+pub(crate) async fn rows<T: serde::de::DeserializeOwned>(table: &Table, user: &UserId, prefix: &str, fields: &[&str]) -> Result<Vec<T>, ApiError> {
     let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(prefix).project(fields);
     let items = table.query_all_items(&q).await?;
     items
@@ -216,6 +255,12 @@ pub async fn refresh<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Resu
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GetBankingConnectedFunction", "GET", "/banking/connected"),
     ("RefreshBankTransactionsFunction", "POST", "/banking/transactions/refresh"),
+    ("ConnectBankFunction", "POST", "/banking/connect"),
+    ("BankCallbackFunction", "POST", "/banking/callback"),
+    ("ListBankAccountsFunction", "GET", "/banking/accounts"),
+    ("ListBankAccountsFunction", "POST", "/banking/accounts"),
+    ("GetInstitutionsFunction", "GET", "/banking/institutions"),
+    ("RemoveBankFunction", "DELETE", "/banking/remove/{accountId}"),
 ];
 
 pub async fn dispatch<P: BankProvider + 'static>(
@@ -227,6 +272,11 @@ pub async fn dispatch<P: BankProvider + 'static>(
     Some(match function {
         "GetBankingConnectedFunction" => edge::run("GET /banking/connected", &b.table, req, connected).await,
         "RefreshBankTransactionsFunction" => edge::run("POST /banking/transactions/refresh", b, req, refresh).await,
+        "ConnectBankFunction" => edge::run("POST /banking/connect", b, req, connect::connect).await,
+        "BankCallbackFunction" => edge::run("POST /banking/callback", b, req, connect::callback).await,
+        "ListBankAccountsFunction" => edge::run("GET|POST /banking/accounts", &b.table, req, connect::accounts).await,
+        "GetInstitutionsFunction" => edge::run("GET /banking/institutions", b, req, connect::institutions).await,
+        "RemoveBankFunction" => edge::run("DELETE /banking/remove/{accountId}", b, req, connect::remove).await,
         _ => return None,
     })
 }

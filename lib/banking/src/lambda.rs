@@ -4,6 +4,7 @@
 
 use crate::memory::MemoryProvider;
 use crate::provider::*;
+use crate::queue::SyncQueue;
 use crate::schedule::{due_connections, run_jobs, SyncJob};
 use crate::sync::SyncSettings;
 use crate::truelayer::{TrueLayer, TrueLayerConfig};
@@ -35,7 +36,8 @@ pub enum AnyProvider {
 
 impl AnyProvider {
     /// `BANK_PROVIDER` (`truelayer` | `demo`); for TrueLayer `TRUELAYER_AUTH_URL`,
-    /// `TRUELAYER_API_URL`, `TRUELAYER_CLIENT_ID`, `TRUELAYER_CLIENT_SECRET`.
+    /// `TRUELAYER_API_URL`, `TRUELAYER_CLIENT_ID` and, where tokens are
+    /// exchanged or refreshed, `TRUELAYER_CLIENT_SECRET`.
     pub fn from_env(now: Timestamp) -> Result<Self, LambdaError> {
         match env("BANK_PROVIDER")?.as_str() {
             "demo" => Ok(AnyProvider::Demo(MemoryProvider::demo(1, now, 90))),
@@ -44,7 +46,8 @@ impl AnyProvider {
                     env("TRUELAYER_AUTH_URL")?,
                     env("TRUELAYER_API_URL")?,
                     env("TRUELAYER_CLIENT_ID")?,
-                    env("TRUELAYER_CLIENT_SECRET")?,
+                    // Only the functions that exchange or refresh tokens hold it.
+                    std::env::var("TRUELAYER_CLIENT_SECRET").unwrap_or_default(),
                 );
                 TrueLayer::new(c).map(AnyProvider::TrueLayer).map_err(|_| LambdaError::Config("TRUELAYER_*"))
             }
@@ -57,10 +60,16 @@ impl BankProvider for AnyProvider {
     fn provider(&self) -> Provider {
         Provider::Truelayer
     }
-    fn auth_link(&self, state: &str, redirect_uri: &str) -> String {
+    fn permissions(&self) -> Vec<String> {
         match self {
-            AnyProvider::TrueLayer(p) => p.auth_link(state, redirect_uri),
-            AnyProvider::Demo(p) => p.auth_link(state, redirect_uri),
+            AnyProvider::TrueLayer(p) => p.permissions(),
+            AnyProvider::Demo(p) => p.permissions(),
+        }
+    }
+    fn auth_link(&self, state: &str, redirect_uri: &str, institution: Option<&str>) -> String {
+        match self {
+            AnyProvider::TrueLayer(p) => p.auth_link(state, redirect_uri, institution),
+            AnyProvider::Demo(p) => p.auth_link(state, redirect_uri, institution),
         }
     }
     async fn exchange_code(&self, code: &str, redirect_uri: &str) -> ProviderResult<Tokens> {
@@ -99,6 +108,18 @@ impl BankProvider for AnyProvider {
             AnyProvider::Demo(p) => p.pending_transactions(token, account_id).await,
         }
     }
+    async fn institutions(&self) -> ProviderResult<Vec<Institution>> {
+        match self {
+            AnyProvider::TrueLayer(p) => p.institutions().await,
+            AnyProvider::Demo(p) => p.institutions().await,
+        }
+    }
+    async fn revoke(&self, token: &str) -> ProviderResult<()> {
+        match self {
+            AnyProvider::TrueLayer(p) => p.revoke(token).await,
+            AnyProvider::Demo(p) => p.revoke(token).await,
+        }
+    }
 }
 
 /// Due connections per shard per dispatch: bounds one run's work; the rest
@@ -106,27 +127,9 @@ impl BankProvider for AnyProvider {
 pub const DISPATCH_PER_SHARD: usize = 500;
 
 /// The dispatcher: every due connection becomes one message on the sync queue.
-pub async fn dispatch(table: &Table, sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<usize, LambdaError> {
-    use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+pub async fn dispatch(table: &Table, queue: &SyncQueue) -> Result<usize, LambdaError> {
     let jobs = due_connections(table, table.now(), DISPATCH_PER_SHARD).await?;
-    let mut refused = 0;
-    for chunk in jobs.chunks(10) {
-        let entries = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, j)| {
-                let body = serde_json::to_string(j).map_err(|_| LambdaError::Queue(1))?;
-                SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(body).build().map_err(|_| LambdaError::Queue(1))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        match sqs.send_message_batch().queue_url(queue_url).set_entries(Some(entries)).send().await {
-            Ok(out) => refused += out.failed().len(),
-            Err(e) => {
-                tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "sync queue unavailable");
-                refused += chunk.len();
-            }
-        }
-    }
+    let refused = queue.send(&jobs).await;
     tracing::info!(due = jobs.len(), refused, "bank sync dispatched");
     // A refused connection stays due and is sent on the next tick; failing
     // the invocation makes that visible in the function's error metric.

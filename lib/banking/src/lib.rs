@@ -3,10 +3,12 @@
 //! for `make dev` and tests ([`memory::MemoryProvider`]), and the idempotent
 //! sync of one connection ([`sync::sync_connection`]).
 
+pub mod connect;
 pub mod http;
 pub mod lambda;
 pub mod memory;
 pub mod provider;
+pub mod queue;
 pub mod schedule;
 pub mod store;
 pub mod sync;

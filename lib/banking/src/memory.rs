@@ -23,11 +23,12 @@ pub struct MemoryAccount {
 pub struct MemoryProvider {
     accounts: Mutex<BTreeMap<String, MemoryAccount>>,
     refreshes: Mutex<u64>,
+    revoked: Mutex<Vec<String>>,
 }
 
 impl MemoryProvider {
     pub fn new(accounts: Vec<MemoryAccount>) -> Self {
-        Self { accounts: Mutex::new(accounts.into_iter().map(|a| (a.account.account_id.clone(), a)).collect()), refreshes: Mutex::default() }
+        Self { accounts: Mutex::new(accounts.into_iter().map(|a| (a.account.account_id.clone(), a)).collect()), refreshes: Mutex::default(), revoked: Mutex::default() }
     }
 
     /// Changes the bank's data (between syncs).
@@ -114,6 +115,11 @@ impl MemoryProvider {
         Self::new(accounts)
     }
 
+    /// Access tokens revoked so far (disconnected grants).
+    pub fn revoked(&self) -> Vec<String> {
+        self.revoked.lock().expect("not poisoned").clone()
+    }
+
     pub fn refresh_count(&self) -> u64 {
         *self.refreshes.lock().expect("not poisoned")
     }
@@ -131,8 +137,9 @@ impl BankProvider for MemoryProvider {
     fn provider(&self) -> Provider {
         Provider::Truelayer
     }
-    fn auth_link(&self, state: &str, redirect_uri: &str) -> String {
-        format!("https://demo-bank.invalid/authorize?state={state}&redirect_uri={redirect_uri}")
+    fn auth_link(&self, state: &str, redirect_uri: &str, institution: Option<&str>) -> String {
+        let institution = institution.map(|i| format!("&provider_id={i}")).unwrap_or_default();
+        format!("https://demo-bank.invalid/authorize?state={state}&redirect_uri={redirect_uri}{institution}")
     }
     async fn exchange_code(&self, _code: &str, _redirect_uri: &str) -> ProviderResult<Tokens> {
         Ok(tokens(0))
@@ -153,6 +160,13 @@ impl BankProvider for MemoryProvider {
     }
     async fn pending_transactions(&self, _token: &str, account_id: &str) -> ProviderResult<Vec<ProviderTransaction>> {
         Ok(self.account(account_id)?.pending)
+    }
+    async fn institutions(&self) -> ProviderResult<Vec<Institution>> {
+        Ok(vec![Institution { id: "demo-bank".into(), name: "Demo Bank".into(), logo: None, is_supported: true }])
+    }
+    async fn revoke(&self, access_token: &str) -> ProviderResult<()> {
+        self.revoked.lock().expect("not poisoned").push(access_token.to_string());
+        Ok(())
     }
 }
 

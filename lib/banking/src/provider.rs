@@ -86,6 +86,18 @@ impl ProviderTransaction {
     }
 }
 
+/// A bank the provider can connect to (`GET /banking/institutions`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Institution {
+    /// The provider's id for it (TrueLayer's `provider_id`).
+    pub id: String,
+    pub name: String,
+    pub logo: Option<String>,
+    /// Whether it offers everything a sync needs (accounts, balance, transactions).
+    pub is_supported: bool,
+}
+
 /// Why a provider call failed, sorted by what the sync does about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
@@ -120,8 +132,9 @@ pub type ProviderResult<T> = Result<T, ProviderError>;
 /// An open-banking provider (TrueLayer, or the deterministic demo).
 pub trait BankProvider: Send + Sync {
     fn provider(&self) -> Provider;
-    /// The authorisation URL the user opens to connect a bank.
-    fn auth_link(&self, state: &str, redirect_uri: &str) -> String;
+    /// The authorisation URL the user opens to connect a bank; `institution`
+    /// (an [`Institution::id`]) skips the provider's bank picker.
+    fn auth_link(&self, state: &str, redirect_uri: &str, institution: Option<&str>) -> String;
     fn exchange_code(&self, code: &str, redirect_uri: &str) -> impl Future<Output = ProviderResult<Tokens>> + Send;
     fn refresh(&self, refresh_token: &str) -> impl Future<Output = ProviderResult<Tokens>> + Send;
     fn accounts(&self, access_token: &str) -> impl Future<Output = ProviderResult<Vec<ProviderAccount>>> + Send;
@@ -135,4 +148,12 @@ pub trait BankProvider: Send + Sync {
         to: Timestamp,
     ) -> impl Future<Output = ProviderResult<Vec<ProviderTransaction>>> + Send;
     fn pending_transactions(&self, access_token: &str, account_id: &str) -> impl Future<Output = ProviderResult<Vec<ProviderTransaction>>> + Send;
+    /// What a connection's consent grants (stored with it).
+    fn permissions(&self) -> Vec<String> {
+        ["info", "accounts", "balance", "transactions", "offline_access"].map(String::from).to_vec()
+    }
+    /// The banks a user can pick from.
+    fn institutions(&self) -> impl Future<Output = ProviderResult<Vec<Institution>>> + Send;
+    /// Ends the provider's access for this grant (the user disconnected).
+    fn revoke(&self, access_token: &str) -> impl Future<Output = ProviderResult<()>> + Send;
 }

@@ -141,6 +141,16 @@ struct TlTransaction {
     running_balance: Option<TlRunningBalance>,
 }
 
+#[derive(Deserialize)]
+struct TlProviderInfo {
+    provider_id: String,
+    display_name: String,
+    logo_url: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    country: Option<String>,
+}
+
 // ---- mapping ---------------------------------------------------------------
 
 fn invalid(code: &str) -> ProviderError {
@@ -311,18 +321,25 @@ impl BankProvider for TrueLayer {
         Provider::Truelayer
     }
 
-    fn auth_link(&self, state: &str, redirect_uri: &str) -> String {
-        let q: Vec<String> = [
+    fn permissions(&self) -> Vec<String> {
+        self.config.scopes.split_whitespace().map(String::from).collect()
+    }
+
+    fn auth_link(&self, state: &str, redirect_uri: &str, institution: Option<&str>) -> String {
+        let mut q: Vec<(&str, &str)> = vec![
             ("response_type", "code"),
             ("client_id", self.config.client_id.as_str()),
             ("scope", self.config.scopes.as_str()),
             ("redirect_uri", redirect_uri),
             ("providers", "uk-ob-all uk-oauth-all"),
             ("state", state),
-        ]
-        .iter()
-        .map(|(k, v)| format!("{k}={}", seg(v)))
-        .collect();
+        ];
+        // TrueLayer: `provider_id` skips the picker; it must be among `providers`
+        // (it is: every UK open-banking provider is in `uk-ob-all`).
+        if let Some(id) = institution {
+            q.push(("provider_id", id));
+        }
+        let q: Vec<String> = q.iter().map(|(k, v)| format!("{k}={}", seg(v))).collect();
         format!("{}/?{}", self.config.auth_base_url, q.join("&"))
     }
 
@@ -380,6 +397,36 @@ impl BankProvider for TrueLayer {
         let path = format!("/accounts/{}/transactions/pending", seg(account_id));
         let raw: Vec<TlTransaction> = self.data(access_token, &path, &[]).await?;
         raw.into_iter().map(map_transaction).collect()
+    }
+
+    /// `GET {auth}/api/providers?client_id=...`: a JSON array of TrueLayer's
+    /// providers (`provider_id`, `display_name`, `logo_url`, `scopes`, `country`).
+    async fn institutions(&self) -> ProviderResult<Vec<Institution>> {
+        let url = format!("{}/api/providers", self.config.auth_base_url);
+        let query = [("client_id", self.config.client_id.as_str()), ("country", "uk")];
+        let raw: Vec<TlProviderInfo> = self.send(Endpoint::Data, || self.http.get(&url).query(&query)).await?;
+        Ok(raw
+            .into_iter()
+            .filter(|p| p.country.as_deref().is_none_or(|c| c.eq_ignore_ascii_case("uk") || c.eq_ignore_ascii_case("gb")))
+            .map(|p| Institution {
+                is_supported: ["accounts", "balance", "transactions"].iter().all(|s| p.scopes.iter().any(|x| x == s)),
+                id: p.provider_id,
+                name: p.display_name,
+                logo: p.logo_url,
+            })
+            .collect())
+    }
+
+    /// `DELETE {auth}/api/delete` with the access token: TrueLayer deletes the
+    /// credentials behind it, so the grant is gone on their side too.
+    async fn revoke(&self, access_token: &str) -> ProviderResult<()> {
+        let url = format!("{}/api/delete", self.config.auth_base_url);
+        // One attempt: the caller does not wait on it (best effort at disconnect).
+        let resp = self.http.delete(&url).bearer_auth(access_token).send().await.map_err(transport)?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        Err(classify(Endpoint::Data, resp).await)
     }
 }
 

@@ -140,6 +140,12 @@ impl Table {
         self.meter.snapshot()
     }
 
+    /// The key that signs this table's cursors; other short-lived tokens bound
+    /// to a user (the bank-connect `state`) are sealed with it under their own scope.
+    pub fn cursor_key(&self) -> &CursorKey {
+        &self.inner.config.cursor_key
+    }
+
     pub fn name(&self) -> &str {
         &self.inner.config.table_name
     }

@@ -33,14 +33,18 @@ async fn main() -> anyhow::Result<()> {
     // A connected demo bank: POST /banking/transactions/refresh syncs it.
     let user = expenzez_domain::ids::UserId::new(sub.clone())?;
     table.put(&expenzez_banking::memory::demo_connection(&user, table.now()), expenzez_store::Condition::None).await?;
-    let banking = expenzez_local_api::demo_banking(&table, 1);
+    let mut banking = expenzez_local_api::demo_banking(&table, 1);
+    // The sync queue in the local SQS, worked as Lambda's event source would.
+    let queue = expenzez_local_api::sync_queue::create("expenzez-bank-sync-local").await?;
+    let _worker = expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
+    banking.queue = Some(std::sync::Arc::new(queue));
     let api = LocalApi { routes: template::routes(&tpl), authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url), table, auth, banking };
     let running = api.start(([127, 0, 0, 1], port).into()).await?;
     let url = running.url();
     let mut out = std::io::stdout();
     writeln!(
         out,
-        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/transactions/refresh -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\ncurl -s {url}/banking/connected -H \"Authorization: Bearer $TOKEN\"\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
+        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/transactions/refresh -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\ncurl -s {url}/banking/connected -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/connect -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
         pool.pool_id, pool.client_id, tokens.access_token
     )?;
     out.flush()?;

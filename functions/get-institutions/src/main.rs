@@ -1,0 +1,18 @@
+//! `GET /banking/institutions` (GetInstitutionsFunction in template.yaml).
+
+use expenzez_api::edge;
+use expenzez_banking::connect::institutions;
+use expenzez_banking::http::Banking;
+use lambda_http::{service_fn, Error, Request};
+use std::convert::Infallible;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // Tracing, typed config, the table and the provider client, once per cold start.
+    let banking = Banking::from_env(false).await?;
+    let banking = &banking;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        Ok::<_, Infallible>(edge::run("GET /banking/institutions", banking, req, institutions).await)
+    }))
+    .await
+}
