@@ -413,3 +413,43 @@ async fn after_a_sync_the_raw_table_holds_no_plaintext_tokens_or_account_numbers
     assert_eq!((a.account_number.as_deref(), a.iban.as_deref()), (Some("12345678"), Some("GB35LOYD30963212345678")));
     assert_eq!(a.account_number_masked.as_deref(), Some("****5678"));
 }
+
+#[tokio::test]
+async fn the_dispatcher_sends_each_due_connection_to_the_sqs_queue_and_a_refused_send_stays_due() {
+    use expenzez_banking::lambda::{dispatch, LambdaError};
+    use expenzez_banking::schedule::{due_connections, SyncJob};
+    let (table, user, due) = setup(|c| c.next_sync = Some(now().plus_seconds(-60))).await;
+    let mut later = fresh_connection(&user, "conn-later");
+    later.next_sync = Some(now().plus_seconds(3600));
+    table.put(&later, Condition::MustNotExist).await.unwrap();
+    let other = UserId::new("other-user").unwrap();
+    let others: Vec<BankConnection> = (0..14).map(|n| fresh_connection(&other, &format!("c-{n}"))).collect();
+    for c in &others {
+        table.put(c, Condition::MustNotExist).await.unwrap();
+    }
+    let mut want: Vec<SyncJob> = std::iter::once(SyncJob { user_id: user.clone(), connection_id: due.clone() })
+        .chain(others.iter().map(|c| SyncJob { user_id: other.clone(), connection_id: c.connection_id.clone() }))
+        .collect();
+    want.sort();
+
+    // The queue in moto's SQS; 15 due connections go out in two batches.
+    let queue = expenzez_local_api::sync_queue::create(&format!("dispatch-{}", uuid::Uuid::new_v4().simple())).await.unwrap();
+    assert_eq!(dispatch(&table, &queue).await.unwrap(), 15);
+    let mut got: Vec<SyncJob> = Vec::new();
+    for _ in 0..20 {
+        let r = queue.client().receive_message().queue_url(queue.url()).max_number_of_messages(10).send().await.unwrap();
+        for m in r.messages.unwrap_or_default() {
+            got.push(serde_json::from_str(m.body().unwrap()).unwrap());
+        }
+        if got.len() >= want.len() {
+            break;
+        }
+    }
+    got.sort();
+    assert_eq!(got, want, "one message per due connection, nothing else");
+
+    // The queue is gone: the dispatch fails visibly and every connection stays due.
+    queue.client().delete_queue().queue_url(queue.url()).send().await.unwrap();
+    assert!(matches!(dispatch(&table, &queue).await, Err(LambdaError::Queue(15))));
+    assert_eq!(due_connections(&table, now(), 100).await.unwrap(), want);
+}
