@@ -310,8 +310,10 @@ async fn the_due_index_finds_due_syncable_connections_and_a_sync_moves_them_on()
     later.next_sync = Some(now().plus_seconds(3600));
     let mut broken = fresh_connection(&user, "conn-broken");
     broken.status = ConnectionStatus::ReconnectRequired;
-    let other_user = UserId::new("other-user").unwrap();
-    let mut others: Vec<BankConnection> = (0..20).map(|n| fresh_connection(&other_user, &format!("c-{n}"))).collect();
+    // Twenty other users, each with the (same) demo bank connected once: one
+    // user's two grants of the same accounts would retire one another.
+    let mut others: Vec<BankConnection> =
+        (0..20).map(|n| fresh_connection(&UserId::new(format!("other-user-{n}")).unwrap(), &format!("c-{n}"))).collect();
     others.iter_mut().for_each(|c| c.next_sync = Some(now()));
     for c in [&later, &broken].into_iter().chain(others.iter()) {
         table.put(c, Condition::MustNotExist).await.unwrap();
@@ -319,7 +321,7 @@ async fn the_due_index_finds_due_syncable_connections_and_a_sync_moves_them_on()
 
     let jobs = due_connections(&table, now(), 100).await.unwrap();
     let mut want: Vec<SyncJob> = std::iter::once(SyncJob { user_id: user.clone(), connection_id: due.clone() })
-        .chain(others.iter().map(|c| SyncJob { user_id: other_user.clone(), connection_id: c.connection_id.clone() }))
+        .chain(others.iter().map(|c| SyncJob { user_id: c.user_id.clone(), connection_id: c.connection_id.clone() }))
         .collect();
     want.sort();
     assert_eq!(jobs, want, "due and syncable only, across every shard");
@@ -452,4 +454,42 @@ async fn the_dispatcher_sends_each_due_connection_to_the_sqs_queue_and_a_refused
     queue.client().delete_queue().queue_url(queue.url()).send().await.unwrap();
     assert!(matches!(dispatch(&table, &queue).await, Err(LambdaError::Queue(15))));
     assert_eq!(due_connections(&table, now(), 100).await.unwrap(), want);
+}
+
+#[tokio::test]
+async fn connecting_the_same_bank_again_moves_its_accounts_and_retires_the_old_connection() {
+    use expenzez_banking::memory::MemoryProvider;
+    let (table, user, old) = setup(|_| {}).await;
+    let bank = MemoryProvider::demo(5, now(), 30);
+    let settings = SyncSettings::default();
+    sync_connection(&table, &bank, &settings, &user, &old).await.unwrap();
+    let ledger = [keys::prefix::TRANSACTION, keys::prefix::SUMMARY];
+    let before = items(&table, &user, &ledger, &[]).await;
+
+    // The bank drops the savings account from the new grant: the old
+    // connection keeps it, so it stays.
+    let savings = bank.edit(|a| {
+        let k = a.keys().nth(1).unwrap().clone();
+        a.remove(&k).unwrap()
+    });
+    table.put(&fresh_connection(&user, "conn-again"), Condition::MustNotExist).await.unwrap();
+    let again = ConnectionId::new("conn-again").unwrap();
+    sync_connection(&table, &bank, &settings, &user, &again).await.unwrap();
+    let owners: Vec<(String, String)> =
+        accounts(&table, &user).await.into_iter().map(|a| (a.account_id.as_str().to_string(), a.connection_id.as_str().to_string())).collect();
+    assert_eq!(owners, [("demo-acc-5-0".into(), "conn-again".into()), ("demo-acc-5-1".into(), "conn-1".into())]);
+    assert!(table.get_consistent::<BankConnection>(&ItemKey::BankConnection(user.clone(), old.clone())).await.unwrap().is_some());
+
+    // A third grant covering both: both older connections are retired, their tokens gone.
+    bank.edit(|a| a.insert(savings.account.account_id.clone(), savings));
+    table.put(&fresh_connection(&user, "conn-third"), Condition::MustNotExist).await.unwrap();
+    let third = ConnectionId::new("conn-third").unwrap();
+    sync_connection(&table, &bank, &settings, &user, &third).await.unwrap();
+    for gone in [&old, &again] {
+        assert!(table.get_consistent::<BankConnection>(&ItemKey::BankConnection(user.clone(), gone.clone())).await.unwrap().is_none());
+    }
+    assert!(accounts(&table, &user).await.iter().all(|a| a.connection_id == third));
+    assert_eq!(bank.revoked(), ["old-access", "old-access"], "both superseded grants revoked");
+    // The same transactions and summaries, item for item: a reconnect duplicates nothing.
+    assert_eq!(items(&table, &user, &ledger, &[]).await, before);
 }

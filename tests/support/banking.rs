@@ -137,6 +137,12 @@ impl SyncStore for FailingStore {
     async fn record_run(&self, run: &SyncRun) -> R<()> {
         self.table.record_run(run).await
     }
+    async fn connection_accounts(&self, user: &UserId, id: &ConnectionId) -> R<Vec<AccountId>> {
+        self.table.connection_accounts(user, id).await
+    }
+    async fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> R<()> {
+        self.table.delete_connection(user, id).await
+    }
 }
 
 // ---- a fake TrueLayer -----------------------------------------------------------

@@ -24,6 +24,10 @@ pub trait SyncStore: LedgerStore {
     /// The ones of `ids` that exist.
     fn transactions_by_id(&self, user: &UserId, ids: &[TransactionId]) -> impl Future<Output = R<Vec<Versioned<Transaction>>>> + Send;
     fn record_run(&self, run: &SyncRun) -> impl Future<Output = R<()>> + Send;
+    /// The user's accounts that belong to connection `id`.
+    fn connection_accounts(&self, user: &UserId, id: &ConnectionId) -> impl Future<Output = R<Vec<AccountId>>> + Send;
+    /// Deletes a connection item (its encrypted tokens with it).
+    fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> impl Future<Output = R<()>> + Send;
 }
 
 impl SyncStore for Table {
@@ -51,5 +55,27 @@ impl SyncStore for Table {
     async fn record_run(&self, run: &SyncRun) -> R<()> {
         // An audit record nobody edits: the last run at one instant wins.
         self.put(run, Condition::None).await.map(|_| ())
+    }
+    async fn connection_accounts(&self, user: &UserId, id: &ConnectionId) -> R<Vec<AccountId>> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Link {
+            account_id: AccountId,
+            connection_id: ConnectionId,
+        }
+        let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::ACCOUNT).project(&["accountId", "connectionId"]);
+        let mut out = Vec::new();
+        let mut q = q.consistent();
+        loop {
+            let page = self.query_as::<Link>(&q).await?;
+            out.extend(page.items.into_iter().filter(|l| l.connection_id == *id).map(|l| l.account_id));
+            match page.next {
+                Some(c) => q = q.after(Some(c)),
+                None => return Ok(out),
+            }
+        }
+    }
+    async fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> R<()> {
+        self.delete(&ItemKey::BankConnection(user.clone(), id.clone()), Condition::None).await.map(|_| ())
     }
 }

@@ -325,8 +325,11 @@ async fn run<S: SyncStore, P: BankProvider>(
 
     let user = conn.value.user_id.clone();
     let mut report = SyncReport { accounts: fetched.len() as u32, ..Default::default() };
+    let mut moved_from = std::collections::BTreeSet::new();
     for f in &fetched {
-        save_account(store, &conn.value, f, now).await?;
+        if let Some(previous) = save_account(store, &conn.value, f, now).await? {
+            moved_from.insert(previous);
+        }
     }
     // Plan against what is stored; a lost race re-plans from a fresh read.
     let mut attempt = 0;
@@ -336,11 +339,43 @@ async fn run<S: SyncStore, P: BankProvider>(
             Ok(o) => {
                 report.transactions_written += o.written;
                 report.transactions_removed += o.removed;
-                return Ok(report);
+                break;
             }
             Err(e) if e.is_conflict() && attempt + 1 < settings.max_conflicts => attempt += 1,
             Err(e) => return Err(e.into()),
         }
+    }
+    for old in moved_from {
+        retire_superseded(store, provider, &user, &old).await;
+    }
+    Ok(report)
+}
+
+/// The user connected the same bank again: every account of `old` now
+/// belongs to the new connection, so `old` (its grant and tokens) is deleted
+/// and its grant revoked at the provider, best effort. Otherwise both would
+/// sync the same accounts, each taking them back from the other. An old
+/// connection that still has accounts of its own is kept. Failures here are
+/// logged and leave `old` for the next sync to retire.
+async fn retire_superseded<S: SyncStore, P: BankProvider>(store: &S, provider: &P, user: &UserId, old: &ConnectionId) {
+    let result = async {
+        if !store.connection_accounts(user, old).await?.is_empty() {
+            return Ok(false);
+        }
+        let Some(c) = store.connection(user, old).await? else { return Ok(false) };
+        store.delete_connection(user, old).await?;
+        if let Some(token) = c.value.access_token.as_deref() {
+            if let Err(e) = provider.revoke(token).await {
+                tracing::warn!(code = e.code(), "superseded grant not revoked at the provider");
+            }
+        }
+        Ok::<_, StoreError>(true)
+    }
+    .await;
+    match result {
+        Ok(true) => tracing::info!(connection = %old.as_str(), "superseded bank connection retired"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, connection = %old.as_str(), "superseded bank connection not retired yet"),
     }
 }
 
@@ -357,7 +392,9 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-async fn save_account<S: SyncStore>(store: &S, conn: &BankConnection, f: &Fetched, now: Timestamp) -> Result<(), StoreError> {
+/// Writes the account if it changed; returns the connection it belonged to
+/// before, when that was another one (the bank was connected again).
+async fn save_account<S: SyncStore>(store: &S, conn: &BankConnection, f: &Fetched, now: Timestamp) -> Result<Option<ConnectionId>, StoreError> {
     let id = account_id(&f.account.account_id);
     let before = store.account(&conn.user_id, &id).await?;
     let a = &f.account;
@@ -408,13 +445,15 @@ async fn save_account<S: SyncStore>(store: &S, conn: &BankConnection, f: &Fetche
             same.updated_at = b.value.updated_at;
             same.last_sync_at = b.value.last_sync_at;
             if same == b.value {
-                return Ok(());
+                return Ok(None);
             }
             Condition::Version(b.version)
         }
         None => Condition::MustNotExist,
     };
-    store.save_account(&next, condition).await.map(|_| ())
+    let previous = before.map(|b| b.value.connection_id).filter(|c| *c != conn.connection_id);
+    store.save_account(&next, condition).await?;
+    Ok(previous)
 }
 
 /// The stable key of each fetched transaction: the provider's stable id, else
