@@ -417,43 +417,61 @@ async fn after_a_sync_the_raw_table_holds_no_plaintext_tokens_or_account_numbers
 }
 
 #[tokio::test]
-async fn the_dispatcher_sends_each_due_connection_to_the_sqs_queue_and_a_refused_send_stays_due() {
-    use expenzez_banking::lambda::{dispatch, LambdaError};
+async fn the_dispatcher_leases_and_sends_each_due_connection_once_and_a_refused_send_is_due_again_after_the_lease() {
+    use expenzez_banking::lambda::{dispatch, LambdaError, DISPATCH_LEASE};
     use expenzez_banking::schedule::{due_connections, SyncJob};
-    let (table, user, due) = setup(|c| c.next_sync = Some(now().plus_seconds(-60))).await;
+    use expenzez_domain::Clock;
+    let clock = Arc::new(FixedClock::new(now()));
+    let table = fresh_table_with_clock(clock.clone()).await;
+    let user = UserId::new("sync-user").unwrap();
     let mut later = fresh_connection(&user, "conn-later");
     later.next_sync = Some(now().plus_seconds(3600));
-    table.put(&later, Condition::MustNotExist).await.unwrap();
     let other = UserId::new("other-user").unwrap();
-    let others: Vec<BankConnection> = (0..14).map(|n| fresh_connection(&other, &format!("c-{n}"))).collect();
-    for c in &others {
+    let due: Vec<BankConnection> =
+        std::iter::once(fresh_connection(&user, "conn-1")).chain((0..14).map(|n| fresh_connection(&other, &format!("c-{n}")))).collect();
+    for c in due.iter().chain([&later]) {
         table.put(c, Condition::MustNotExist).await.unwrap();
     }
-    let mut want: Vec<SyncJob> = std::iter::once(SyncJob { user_id: user.clone(), connection_id: due.clone() })
-        .chain(others.iter().map(|c| SyncJob { user_id: other.clone(), connection_id: c.connection_id.clone() }))
-        .collect();
+    let mut want: Vec<SyncJob> = due.iter().map(|c| SyncJob { user_id: c.user_id.clone(), connection_id: c.connection_id.clone() }).collect();
     want.sort();
 
     // The queue in moto's SQS; 15 due connections go out in two batches.
     let queue = expenzez_local_api::sync_queue::create(&format!("dispatch-{}", uuid::Uuid::new_v4().simple())).await.unwrap();
+    let receive_all = || async {
+        let mut got: Vec<SyncJob> = Vec::new();
+        for _ in 0..4 {
+            let r = queue.client().receive_message().queue_url(queue.url()).max_number_of_messages(10).send().await.unwrap();
+            let messages = r.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for m in messages {
+                got.push(serde_json::from_str(m.body().unwrap()).unwrap());
+                queue.client().delete_message().queue_url(queue.url()).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+            }
+        }
+        got.sort();
+        got
+    };
     assert_eq!(dispatch(&table, &queue).await.unwrap(), 15);
-    let mut got: Vec<SyncJob> = Vec::new();
-    for _ in 0..20 {
-        let r = queue.client().receive_message().queue_url(queue.url()).max_number_of_messages(10).send().await.unwrap();
-        for m in r.messages.unwrap_or_default() {
-            got.push(serde_json::from_str(m.body().unwrap()).unwrap());
-        }
-        if got.len() >= want.len() {
-            break;
-        }
-    }
-    got.sort();
-    assert_eq!(got, want, "one message per due connection, nothing else");
+    assert_eq!(receive_all().await, want, "one message per due connection, nothing else");
 
-    // The queue is gone: the dispatch fails visibly and every connection stays due.
+    // The next tick, while those syncs are still queued: nothing is sent twice.
+    clock.advance_seconds(15 * 60);
+    assert_eq!(dispatch(&table, &queue).await.unwrap(), 0);
+    assert!(receive_all().await.is_empty());
+    // The lease wrote only nextSync and the index key: the tokens still open.
+    let (c, _) = connection(&table, &user, &ConnectionId::new("conn-1").unwrap()).await;
+    assert_eq!((c.access_token.as_deref(), c.refresh_token.as_deref()), (Some("old-access"), Some("old-refresh")));
+    assert_eq!(c.next_sync, Some(now().plus_seconds(DISPATCH_LEASE.as_secs() as i64)));
+
+    // Unsynced when the lease ends (the messages were lost): due again, and
+    // the queue being gone fails the run visibly.
+    clock.advance_seconds(DISPATCH_LEASE.as_secs() as i64 - 15 * 60);
     queue.client().delete_queue().queue_url(queue.url()).send().await.unwrap();
     assert!(matches!(dispatch(&table, &queue).await, Err(LambdaError::Queue(15))));
-    assert_eq!(due_connections(&table, now(), 100).await.unwrap(), want);
+    clock.advance_seconds(DISPATCH_LEASE.as_secs() as i64);
+    assert_eq!(due_connections(&table, clock.now(), 100).await.unwrap().len(), 16, "the 15 and conn-later");
 }
 
 #[tokio::test]

@@ -513,3 +513,31 @@ async fn a_table_without_a_cipher_refuses_restricted_values() {
     let redacted = plain.query_redacted::<BankConnection>(&q).await.unwrap().items.remove(0).value;
     assert_eq!(redacted, tokenless);
 }
+
+#[tokio::test]
+async fn set_fields_writes_plain_attributes_in_place_only_when_expected_and_never_restricted_ones() {
+    let t = fresh_table().await;
+    let u = user("set-fields");
+    let c = connection(&u, "conn-1");
+    t.put(&c, Condition::MustNotExist).await.unwrap();
+    let key = ItemKey::BankConnection(u.clone(), c.connection_id.clone());
+    let s = |v: &str| AttributeValue::S(v.into());
+    let old = c.next_sync.unwrap().to_string();
+    let new = c.next_sync.unwrap().plus_seconds(1800).to_string();
+
+    // A stale expectation writes nothing.
+    assert!(!t.set_fields(&key, &[("nextSync", s(&new))], &[("nextSync", s("2000-01-01T00:00:00.000Z"))]).await.unwrap());
+    // Restricted and key attributes are refused before any call.
+    for name in ["accessToken", "refreshToken", "PK", "SK", "itemVersion"] {
+        assert!(matches!(t.set_fields(&key, &[(name, s("x"))], &[]).await, Err(StoreError::Invalid(_))), "{name}");
+    }
+    // A missing item is not created.
+    let missing = ItemKey::BankConnection(u.clone(), ConnectionId::new("nope").unwrap());
+    assert!(!t.set_fields(&missing, &[("nextSync", s(&new))], &[]).await.unwrap());
+    assert!(t.get::<BankConnection>(&missing).await.unwrap().is_none());
+
+    assert!(t.set_fields(&key, &[("nextSync", s(&new))], &[("nextSync", s(&old))]).await.unwrap());
+    let got = t.get_consistent::<BankConnection>(&key).await.unwrap().unwrap();
+    assert_eq!((got.version, got.value.next_sync.map(|n| n.to_string())), (2, Some(new)));
+    assert_eq!(got.value.access_token, c.access_token, "the restricted fields still open");
+}

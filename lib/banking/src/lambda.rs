@@ -5,7 +5,7 @@
 use crate::memory::MemoryProvider;
 use crate::provider::*;
 use crate::queue::SyncQueue;
-use crate::schedule::{due_connections, run_jobs, SyncJob};
+use crate::schedule::{lease_due, run_jobs, SyncJob};
 use crate::sync::SyncSettings;
 use crate::truelayer::{TrueLayer, TrueLayerConfig};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -126,9 +126,13 @@ impl BankProvider for AnyProvider {
 /// stay due and go out on the next tick.
 pub const DISPATCH_PER_SHARD: usize = 500;
 
-/// The dispatcher: every due connection becomes one message on the sync queue.
+/// How long a dispatched connection is not handed out again: two ticks.
+pub const DISPATCH_LEASE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+/// The dispatcher: every due connection is leased ([`lease_due`]) and becomes
+/// one message on the sync queue.
 pub async fn dispatch(table: &Table, queue: &SyncQueue) -> Result<usize, LambdaError> {
-    let jobs = due_connections(table, table.now(), DISPATCH_PER_SHARD).await?;
+    let jobs = lease_due(table, table.now(), DISPATCH_PER_SHARD, DISPATCH_LEASE).await?;
     let refused = queue.send(&jobs).await;
     tracing::info!(due = jobs.len(), refused, "bank sync dispatched");
     // A refused connection stays due and is sent on the next tick; failing

@@ -237,6 +237,60 @@ impl Table {
         }
     }
 
+    /// Sets plain attributes of an existing item in place, if each attribute
+    /// in `expect` still holds the given value; bumps its version. Returns
+    /// whether it was written (`false`: gone or changed meanwhile).
+    ///
+    /// For the few writers that must not read (and so decrypt) the whole item,
+    /// such as the sync dispatcher's lease on a connection. Restricted and key
+    /// attributes are refused: those change only through typed writes.
+    pub async fn set_fields(&self, key: &ItemKey, set: &[(&str, AttributeValue)], expect: &[(&str, AttributeValue)]) -> Result<bool, StoreError> {
+        if set.is_empty() {
+            return Err(StoreError::Invalid("set_fields needs at least one attribute".into()));
+        }
+        for (name, _) in set {
+            if RESTRICTED_ATTRIBUTES.contains(name) || [keys::PK, keys::SK, keys::ITEM_VERSION].contains(name) {
+                return Err(StoreError::Invalid(format!("{name} cannot be set in place")));
+            }
+        }
+        let mut names = HashMap::from([("#pk".to_string(), keys::PK.to_string()), ("#iv".to_string(), keys::ITEM_VERSION.to_string())]);
+        let mut values = HashMap::from([(":one".to_string(), n(1))]);
+        let mut sets = Vec::new();
+        for (i, (name, value)) in set.iter().enumerate() {
+            names.insert(format!("#s{i}"), name.to_string());
+            values.insert(format!(":s{i}"), value.clone());
+            sets.push(format!("#s{i} = :s{i}"));
+        }
+        sets.push("#iv = #iv + :one".into());
+        let mut conditions = vec!["attribute_exists(#pk)".to_string()];
+        for (i, (name, value)) in expect.iter().enumerate() {
+            names.insert(format!("#e{i}"), name.to_string());
+            values.insert(format!(":e{i}"), value.clone());
+            conditions.push(format!("#e{i} = :e{i}"));
+        }
+        let out = self
+            .client()
+            .update_item()
+            .table_name(self.name())
+            .set_key(Some(key_item(&key.key())))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(conditions.join(" AND "))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(|e| from_sdk("UpdateItem", e));
+        match out {
+            Ok(out) => {
+                self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
+                Ok(true)
+            }
+            Err(e) if e.is_conflict() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Deletes an item; `Condition::Version` refuses if it changed meanwhile.
     /// Returns whether an item was there.
     pub async fn delete(&self, key: &ItemKey, condition: Condition) -> Result<bool, StoreError> {
