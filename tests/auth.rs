@@ -8,8 +8,6 @@ use expenzez_domain::Email;
 use expenzez_store::Query;
 use expenzez_tests::{send, ApiEnv, TestUser};
 use serde_json::{json, Value};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 const PW: &str = "Sign-up-Passw0rd";
 
@@ -37,24 +35,9 @@ async fn count_items(env: &ApiEnv, user: &str) -> usize {
     n
 }
 
-#[derive(Clone)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-impl Write for Capture {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn register_confirm_login_profile_refresh_delete_and_no_secret_in_logs() {
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    let w = Capture(logs.clone());
-    let subscriber = tracing_subscriber::fmt().json().with_env_filter("debug").with_writer(move || w.clone()).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (_guard, logs) = expenzez_tests::capture_logs();
 
     let env = ApiEnv::start().await;
     let email = format!("Jo.Bloggs+{}@Example.com", uuid::Uuid::new_v4().simple());

@@ -93,6 +93,7 @@ async fn sks(table: &Table, user: &UserId, prefix: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn connect_then_callback_stores_an_encrypted_connection_and_the_queue_runs_its_first_sync() {
+    let (_guard, logs) = expenzez_tests::capture_logs();
     let server = bank(7, 1).await;
     let env = env_for(&server).await;
     let (a, b) = (env.user("alice", false).await, env.user("bob", false).await);
@@ -149,6 +150,12 @@ async fn connect_then_callback_stores_an_encrypted_connection_and_the_queue_runs
     for secret in [ACCESS, REFRESH, CODE, "12345678", "30-96-32", "GB35LOYD30963212345678"] {
         let s = secret.as_bytes();
         assert!(!bytes.iter().any(|b| b.windows(s.len()).any(|w| w == s)), "{secret} is stored in plaintext");
+    }
+    // Nor in the logs of the whole flow (debug level, the worker's included).
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("bank connected") && logs.contains("bank sync done"), "the flow was logged");
+    for secret in [ACCESS, REFRESH, CODE, state, "12345678", "30-96-32", "GB35LOYD30963212345678"] {
+        assert!(!logs.contains(secret), "{secret} is in the logs");
     }
 }
 

@@ -212,3 +212,23 @@ pub async fn send(req: reqwest::RequestBuilder) -> (u16, reqwest::header::Header
     let body = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
     (status, headers, body)
 }
+
+/// Every log line written while the returned guard lives (on this thread, so
+/// also by tasks of a current-thread test runtime), as JSON at debug level.
+pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<std::sync::Mutex<Vec<u8>>>) {
+    #[derive(Clone)]
+    struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let w = Capture(logs.clone());
+    let subscriber = tracing_subscriber::fmt().json().with_env_filter("debug").with_writer(move || w.clone()).finish();
+    (tracing::subscriber::set_default(subscriber), logs)
+}
