@@ -364,3 +364,25 @@ async fn institutions_while_the_provider_is_down_are_503_with_retry_after() {
     assert!(h.get("retry-after").is_some());
     assert!(r.to_string().len() < 2000 && !r.to_string().contains(&server.uri()), "no internals: {r}");
 }
+
+#[tokio::test]
+async fn a_connection_stored_while_the_accounts_call_failed_gets_its_bank_name_from_the_first_sync() {
+    let server = bank(2, 1).await;
+    // The accounts call fails for the callback's attempts (the client retries 5xx 3 times), then recovers.
+    Mock::given(method("GET"))
+        .and(path("/data/v1/accounts"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let env = env_for(&server).await;
+    let a = env.user("alice", false).await;
+    let state = connect(&env, &a).await;
+    let (s, _, c) = send(env.post(&a, "/banking/callback", &json!({ "code": CODE, "state": state }))).await;
+    assert_eq!((s, c["bankName"].as_str(), c["accounts"].as_u64()), (201, Some("Bank"), Some(0)), "{c}");
+    let listed = wait_for_accounts(&env, &a, 1).await;
+    assert_eq!(listed["banks"][0]["bankName"], "LLOYDS");
+    let stored = connection(&env.table, &user_id(&a), c["connectionId"].as_str().unwrap()).await.unwrap();
+    assert_eq!((stored.bank_name.as_str(), stored.stats.total_accounts), ("LLOYDS", 1));
+}

@@ -145,11 +145,16 @@ pub async fn sync_connection<S: SyncStore, P: BankProvider>(
 ) -> Result<SyncReport, SyncError> {
     let started = store.now();
     let clock = std::time::Instant::now();
+    // The bank's name and logo as the provider reports them now.
+    let mut bank_seen: Option<(String, Option<String>)> = None;
     let conn = store.connection(user, connection).await?.ok_or(SyncError::NotFound)?;
     if !conn.value.is_syncable() {
         return Err(SyncError::NotSyncable);
     }
-    let result = run(store, provider, settings, conn).await;
+    let result = run(store, provider, settings, conn).await.map(|(report, bank)| {
+        bank_seen = bank;
+        report
+    });
     let now = store.now();
     let report = result.as_ref().map(|r| *r).unwrap_or_default();
     let (outcome, error): (SyncOutcome, Option<(String, String, Option<Duration>, bool)>) = match &result {
@@ -174,6 +179,10 @@ pub async fn sync_connection<S: SyncStore, P: BankProvider>(
                 c.next_sync = Some(now.plus_seconds(dur(settings.interval)));
                 c.last_error = None;
                 c.stats.total_accounts = report.accounts;
+                if let Some((name, logo)) = &bank_seen {
+                    c.bank_name = name.clone();
+                    c.bank_logo = logo.clone();
+                }
                 c.stats.last_successful_sync = Some(started);
                 c.stats.sync_count += 1;
             }
@@ -294,7 +303,7 @@ async fn run<S: SyncStore, P: BankProvider>(
     provider: &P,
     settings: &SyncSettings,
     mut conn: Versioned<BankConnection>,
-) -> Result<SyncReport, Failure> {
+) -> Result<(SyncReport, Option<(String, Option<String>)>), Failure> {
     let now = store.now();
     if let Some(expires) = conn.value.consent.expires_at {
         if expires <= now {
@@ -348,7 +357,8 @@ async fn run<S: SyncStore, P: BankProvider>(
     for old in moved_from {
         retire_superseded(store, provider, &user, &old).await;
     }
-    Ok(report)
+    let bank = fetched.first().map(|f| (f.account.bank_name.clone(), f.account.logo.clone()));
+    Ok((report, bank))
 }
 
 /// The user connected the same bank again: every account of `old` now
