@@ -437,29 +437,33 @@ async fn the_dispatcher_leases_and_sends_each_due_connection_once_and_a_refused_
 
     // The queue in moto's SQS; 15 due connections go out in two batches.
     let queue = expenzez_local_api::sync_queue::create(&format!("dispatch-{}", uuid::Uuid::new_v4().simple())).await.unwrap();
-    let receive_all = || async {
-        let mut got: Vec<SyncJob> = Vec::new();
-        for _ in 0..4 {
-            let r = queue.client().receive_message().queue_url(queue.url()).max_number_of_messages(10).send().await.unwrap();
-            let messages = r.messages.unwrap_or_default();
-            if messages.is_empty() {
-                break;
+    // Receives until `n` messages arrived (and one more, empty, receive), deleting each.
+    let receive = |n: usize| {
+        let queue = queue.clone();
+        async move {
+            let mut got: Vec<SyncJob> = Vec::new();
+            for _ in 0..20 {
+                let r = queue.client().receive_message().queue_url(queue.url()).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+                let messages = r.messages.unwrap_or_default();
+                if messages.is_empty() && got.len() >= n {
+                    break;
+                }
+                for m in messages {
+                    got.push(serde_json::from_str(m.body().unwrap()).unwrap());
+                    queue.client().delete_message().queue_url(queue.url()).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+                }
             }
-            for m in messages {
-                got.push(serde_json::from_str(m.body().unwrap()).unwrap());
-                queue.client().delete_message().queue_url(queue.url()).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
-            }
+            got.sort();
+            got
         }
-        got.sort();
-        got
     };
     assert_eq!(dispatch(&table, &queue).await.unwrap(), 15);
-    assert_eq!(receive_all().await, want, "one message per due connection, nothing else");
+    assert_eq!(receive(want.len()).await, want, "one message per due connection, nothing else");
 
     // The next tick, while those syncs are still queued: nothing is sent twice.
     clock.advance_seconds(15 * 60);
     assert_eq!(dispatch(&table, &queue).await.unwrap(), 0);
-    assert!(receive_all().await.is_empty());
+    assert!(receive(0).await.is_empty());
     // The lease wrote only nextSync and the index key: the tokens still open.
     let (c, _) = connection(&table, &user, &ConnectionId::new("conn-1").unwrap()).await;
     assert_eq!((c.access_token.as_deref(), c.refresh_token.as_deref()), (Some("old-access"), Some("old-refresh")));
