@@ -12,6 +12,8 @@ use std::io::Write;
 
 const DEMO_EMAIL: &str = "demo@expenzez.local";
 const DEMO_PASSWORD: &str = "Demo-Passw0rd";
+/// The scheduled sync's rate in template.yaml.
+const DISPATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -37,6 +39,17 @@ async fn main() -> anyhow::Result<()> {
     // The sync queue in the local SQS, worked as Lambda's event source would.
     let queue = expenzez_local_api::sync_queue::create("expenzez-bank-sync-local").await?;
     let _worker = expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
+    // EventBridge's rate(15 minutes) (template.yaml, BankSyncDispatcherFunction): the dispatcher on the same queue.
+    let (ticker_table, ticker_queue) = (table.clone(), queue.clone());
+    let _scheduler = tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + DISPATCH_EVERY, DISPATCH_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = expenzez_banking::lambda::dispatch(&ticker_table, &ticker_queue).await {
+                tracing::warn!(error = %e, "local bank sync dispatch failed");
+            }
+        }
+    });
     banking.queue = Some(std::sync::Arc::new(queue));
     let api = LocalApi { routes: template::routes(&tpl), authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url), table, auth, banking };
     let running = api.start(([127, 0, 0, 1], port).into()).await?;
