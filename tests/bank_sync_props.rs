@@ -9,7 +9,7 @@ use expenzez_banking::memory::{MemoryAccount, MemoryProvider};
 use expenzez_banking::provider::{AccountNumber, ProviderAccount, ProviderBalance, ProviderTransaction};
 use expenzez_banking::sync::account_id;
 use expenzez_banking::{sync_connection, SyncSettings};
-use expenzez_domain::entities::{AccountType, MonthlySummary, Transaction};
+use expenzez_domain::entities::{AccountType, Transaction};
 use expenzez_domain::ids::UserId;
 use expenzez_domain::keys::{self, Category};
 use expenzez_domain::money::{Currency, Money};
@@ -18,7 +18,7 @@ use expenzez_store::{Condition, Query, Table};
 use expenzez_tests::banking::{fresh_connection, now};
 use expenzez_tests::fresh_table_with_clock;
 use proptest::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -164,20 +164,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
 
     // Every summary equals the recomputed sum.
     let txns = transactions(&table, &user).await;
-    let stored: BTreeMap<_, MonthlySummary> = table
-        .query_all_items(&Query::table(user.as_str(), keys::user_pk(&user)).begins_with(keys::prefix::SUMMARY))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|i| Table::decode::<MonthlySummary>(i).unwrap().value)
-        .map(|s| (s.month, s))
-        .collect();
-    let months: BTreeSet<_> = txns.iter().map(|t| t.timestamp.month()).chain(stored.keys().copied()).collect();
-    for m in months {
-        let want = MonthlySummary::recompute(user.clone(), m, table.now(), &txns).unwrap();
-        let got = stored.get(&m).cloned().unwrap_or_else(|| MonthlySummary::empty(user.clone(), m, table.now()));
-        prop_assert!(got.same_totals(&want), "month {}: stored {:?} != recomputed {:?}", m, got, want);
-    }
+    prop_assert_eq!(expenzez_tests::summary_mismatch(&table, &user, &txns).await, None);
     // Everything the bank holds in the re-fetched window is stored, once, with
     // the bank's amount; nothing is stored that the bank no longer has.
     let from = table.now().plus_seconds(-(settings.overlap.as_secs() as i64));

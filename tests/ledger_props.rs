@@ -3,13 +3,12 @@
 
 use expenzez_api::event::HttpEvent;
 use expenzez_api::routes::dispatch;
-use expenzez_domain::entities::{MonthlySummary, Transaction};
+use expenzez_domain::entities::Transaction;
 use expenzez_domain::keys;
 use expenzez_store::{Query, Table};
 use expenzez_tests::fresh_table;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
 
 const SUB: &str = "prop-user";
 
@@ -97,20 +96,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         .map(|i| Table::decode::<Transaction>(i).unwrap().value)
         .collect();
     prop_assert_eq!(txns.len(), ids.len());
-    let stored: BTreeMap<_, MonthlySummary> = table
-        .query_all_items(&Query::table(SUB, keys::user_pk(&user)).begins_with(keys::prefix::SUMMARY))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|i| Table::decode::<MonthlySummary>(i).unwrap().value)
-        .map(|s| (s.month, s))
-        .collect();
-    let months: BTreeSet<_> = txns.iter().map(|t| t.timestamp.month()).chain(stored.keys().copied()).collect();
-    for m in months {
-        let want = MonthlySummary::recompute(user.clone(), m, table.now(), &txns).unwrap();
-        let got = stored.get(&m).cloned().unwrap_or_else(|| MonthlySummary::empty(user.clone(), m, table.now()));
-        prop_assert!(got.same_totals(&want), "month {}: stored {:?} != recomputed {:?}", m, got.totals, want.totals);
-    }
+    prop_assert_eq!(expenzez_tests::summary_mismatch(&table, &user, &txns).await, None);
     Ok(())
 }
 

@@ -232,3 +232,30 @@ pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<std::sync::Mute
     let subscriber = tracing_subscriber::fmt().json().with_env_filter("debug").with_writer(move || w.clone()).finish();
     (tracing::subscriber::set_default(subscriber), logs)
 }
+
+/// Checks every monthly summary of `user` against the one recomputed from
+/// `txns` (the summary invariant, SPEC §3): the first month that differs, as
+/// a message, or `None`.
+pub async fn summary_mismatch(
+    table: &Table,
+    user: &expenzez_domain::ids::UserId,
+    txns: &[expenzez_domain::entities::Transaction],
+) -> Option<String> {
+    use expenzez_domain::entities::MonthlySummary;
+    use expenzez_domain::keys;
+    use std::collections::{BTreeMap, BTreeSet};
+    let stored: BTreeMap<_, MonthlySummary> = table
+        .query_all_items(&expenzez_store::Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::SUMMARY))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| Table::decode::<MonthlySummary>(i).unwrap().value)
+        .map(|s| (s.month, s))
+        .collect();
+    let months: BTreeSet<_> = txns.iter().map(|t| t.timestamp.month()).chain(stored.keys().copied()).collect();
+    months.into_iter().find_map(|m| {
+        let want = MonthlySummary::recompute(user.clone(), m, table.now(), txns).unwrap();
+        let got = stored.get(&m).cloned().unwrap_or_else(|| MonthlySummary::empty(user.clone(), m, table.now()));
+        (!got.same_totals(&want)).then(|| format!("month {m}: stored {:?} != recomputed {:?}", got.totals, want.totals))
+    })
+}
