@@ -10,7 +10,7 @@
 //! and exchanges nothing.
 
 use crate::http::{rows, Banking};
-use crate::provider::{BankProvider, Institution, ProviderError};
+use crate::provider::{BankProvider, Institution, ProviderError, Tokens};
 use crate::schedule::SyncJob;
 use expenzez_api::edge::Reply;
 use expenzez_api::error::ApiError;
@@ -271,33 +271,12 @@ pub async fn callback<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Res
             Vec::new()
         }
     };
-    let conn = BankConnection {
-        connection_id: id.clone(),
-        user_id: user.clone(),
-        bank_name: accounts.first().map(|a| a.bank_name.clone()).unwrap_or_else(|| "Bank".into()),
-        bank_logo: accounts.first().and_then(|a| a.logo.clone()),
-        bic: None,
-        connection_type: ConnectionType::OpenBanking,
-        provider: b.provider.provider(),
-        status: ConnectionStatus::Active,
-        last_sync: None,
-        // Due now: in the due index, so the scheduler syncs it even if the
-        // queue below is unavailable.
-        next_sync: Some(now),
-        access_token: Some(tokens.access_token),
-        refresh_token: tokens.refresh_token,
-        token_expiry: Some(now.plus_seconds(tokens.expires_in.as_secs() as i64)),
-        last_error: None,
-        created_at: now,
-        updated_at: now,
-        consent: Consent {
-            granted_at: now,
-            expires_at: Some(now.plus_seconds(s.consent.as_secs() as i64)),
-            permissions: b.provider.permissions(),
-            institution_consent: None,
-        },
-        stats: ConnectionStats { total_accounts: accounts.len() as u32, last_successful_sync: None, sync_count: 0, error_count: 0 },
-    };
+    let mut conn = authorised(&user, id.clone(), b.provider.as_ref(), tokens, s.consent, now);
+    if let Some(a) = accounts.first() {
+        conn.bank_name = a.bank_name.clone();
+        conn.bank_logo = a.logo.clone();
+    }
+    conn.stats.total_accounts = accounts.len() as u32;
     match b.table.put(&conn, Condition::MustNotExist).await {
         Ok(_) => {}
         // Two callbacks with one link raced; the other one stored it.
@@ -322,6 +301,38 @@ pub async fn callback<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Res
         consent_expires_at: conn.consent.expires_at,
         first_sync,
     })
+}
+
+/// A connection the user has just authorised at `provider`: active, with the
+/// exchanged tokens and the provider's permissions, consent from `now` for
+/// `consent`, and due now (in the due index, so the scheduler syncs it even
+/// if the sync queue is unavailable). Named "Bank" until the provider names it.
+pub fn authorised<P: BankProvider>(user: &UserId, id: ConnectionId, provider: &P, tokens: Tokens, consent: Duration, now: Timestamp) -> BankConnection {
+    BankConnection {
+        connection_id: id,
+        user_id: user.clone(),
+        bank_name: "Bank".into(),
+        bank_logo: None,
+        bic: None,
+        connection_type: ConnectionType::OpenBanking,
+        provider: provider.provider(),
+        status: ConnectionStatus::Active,
+        last_sync: None,
+        next_sync: Some(now),
+        access_token: Some(tokens.access_token),
+        refresh_token: tokens.refresh_token,
+        token_expiry: Some(now.plus_seconds(tokens.expires_in.as_secs() as i64)),
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+        consent: Consent {
+            granted_at: now,
+            expires_at: Some(now.plus_seconds(consent.as_secs() as i64)),
+            permissions: provider.permissions(),
+            institution_consent: None,
+        },
+        stats: ConnectionStats { total_accounts: 0, last_successful_sync: None, sync_count: 0, error_count: 0 },
+    }
 }
 
 // ---- GET|POST /banking/accounts -------------------------------------------------

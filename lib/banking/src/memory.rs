@@ -173,30 +173,8 @@ impl BankProvider for MemoryProvider {
 /// A connection to the demo bank for `user`, due now, tokens valid for an
 /// hour, consent for 90 days (what `make dev` stores for its demo user).
 pub fn demo_connection(user: &expenzez_domain::ids::UserId, now: Timestamp) -> expenzez_domain::entities::BankConnection {
-    use expenzez_domain::entities::*;
-    BankConnection {
-        connection_id: expenzez_domain::ids::ConnectionId::new("demo-bank").expect("valid id"),
-        user_id: user.clone(),
-        bank_name: "Demo Bank".into(),
-        bank_logo: None,
-        bic: None,
-        connection_type: ConnectionType::OpenBanking,
-        provider: Provider::Truelayer,
-        status: ConnectionStatus::Active,
-        last_sync: None,
-        next_sync: Some(now),
-        access_token: Some("memory-access-0".into()),
-        refresh_token: Some("memory-refresh-0".into()),
-        token_expiry: Some(now.plus_seconds(3600)),
-        last_error: None,
-        created_at: now,
-        updated_at: now,
-        consent: Consent {
-            granted_at: now,
-            expires_at: Some(now.plus_seconds(90 * 86_400)),
-            permissions: vec!["info".into(), "accounts".into(), "balance".into(), "transactions".into(), "offline_access".into()],
-            institution_consent: None,
-        },
-        stats: ConnectionStats { total_accounts: 0, last_successful_sync: None, sync_count: 0, error_count: 0 },
-    }
+    let id = expenzez_domain::ids::ConnectionId::new("demo-bank").expect("valid id");
+    let mut c = crate::connect::authorised(user, id, &MemoryProvider::default(), tokens(0), Duration::from_secs(90 * 86_400), now);
+    c.bank_name = "Demo Bank".into();
+    c
 }
