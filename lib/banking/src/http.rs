@@ -122,11 +122,7 @@ const ACCOUNT_FIELDS: &[&str] =
 
 pub(crate) async fn rows<T: serde::de::DeserializeOwned>(table: &Table, user: &UserId, prefix: &str, fields: &[&str]) -> Result<Vec<T>, ApiError> {
     let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(prefix).project(fields);
-    let items = table.query_all_items(&q).await?;
-    items
-        .into_iter()
-        .map(|i| serde_dynamo::from_item(i).map_err(|_| ApiError::Internal))
-        .collect()
+    Ok(table.query_all_as(&q).await?)
 }
 
 #[derive(Debug, Serialize)]

@@ -64,16 +64,8 @@ impl SyncStore for Table {
             connection_id: ConnectionId,
         }
         let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::ACCOUNT).project(&["accountId", "connectionId"]);
-        let mut out = Vec::new();
-        let mut q = q.consistent();
-        loop {
-            let page = self.query_as::<Link>(&q).await?;
-            out.extend(page.items.into_iter().filter(|l| l.connection_id == *id).map(|l| l.account_id));
-            match page.next {
-                Some(c) => q = q.after(Some(c)),
-                None => return Ok(out),
-            }
-        }
+        let links = self.query_all_as::<Link>(&q.consistent()).await?;
+        Ok(links.into_iter().filter(|l| l.connection_id == *id).map(|l| l.account_id).collect())
     }
     async fn delete_connection(&self, user: &UserId, id: &ConnectionId) -> R<()> {
         self.delete(&ItemKey::BankConnection(user.clone(), id.clone()), Condition::None).await.map(|_| ())

@@ -429,6 +429,20 @@ impl Table {
     }
 
     /// Every page of a query as raw items, as stored (for internal jobs: export, delete-all).
+    /// Every page of a query, typed as [`Table::query_as`] types one.
+    pub async fn query_all_as<T: DeserializeOwned>(&self, q: &Query) -> Result<Vec<T>, StoreError> {
+        let mut q = q.clone();
+        let mut all = Vec::new();
+        loop {
+            let page = self.query_as::<T>(&q).await?;
+            all.extend(page.items);
+            match page.next {
+                Some(c) => q.cursor = Some(c),
+                None => return Ok(all),
+            }
+        }
+    }
+
     pub async fn query_all_items(&self, q: &Query) -> Result<Vec<Item>, StoreError> {
         let mut q = q.clone();
         let mut all = Vec::new();
