@@ -75,7 +75,21 @@ async fn profile_get_and_put() {
     let (s, h, b) = send(env.get(&u, "/profile")).await;
     assert_eq!(s, 200, "{b}");
     let p = &b["profile"];
-    for f in ["firstName", "lastName", "email", "phone", "address", "city", "postcode", "country", "birthdate", "occupation", "company", "createdAt", "preferredCurrency"] {
+    for f in [
+        "firstName",
+        "lastName",
+        "email",
+        "phone",
+        "address",
+        "city",
+        "postcode",
+        "country",
+        "birthdate",
+        "occupation",
+        "company",
+        "createdAt",
+        "preferredCurrency",
+    ] {
         assert!(p.get(f).is_some(), "{f} missing in {p}");
     }
     assert_eq!(p["email"], u.email.to_lowercase());
@@ -106,7 +120,8 @@ async fn profile_get_and_put() {
     let (s, h, b) = send(env.put(&u, "/profile", &json!({"email": "not-an-email"}))).await;
     assert_problem(s, &h, &b, 422, "VALIDATION_ERROR");
     // Malformed JSON, wrong media type, oversized body.
-    let (s, h, b) = send(env.http.put(env.url("/profile")).bearer_auth(&u.token).header("content-type", "application/json").body("{\"city\": ")).await;
+    let (s, h, b) =
+        send(env.http.put(env.url("/profile")).bearer_auth(&u.token).header("content-type", "application/json").body("{\"city\": ")).await;
     assert_problem(s, &h, &b, 400, "MALFORMED_JSON");
     let (s, h, b) = send(env.http.put(env.url("/profile")).bearer_auth(&u.token).header("content-type", "text/plain").body("city=x")).await;
     assert_problem(s, &h, &b, 415, "UNSUPPORTED_MEDIA_TYPE");
@@ -134,7 +149,13 @@ async fn transaction_lifecycle_moves_the_summary() {
     assert_eq!((t["amount"].as_f64(), t["originalAmount"].as_f64(), t["type"].as_str()), (Some(-12.34), Some(12.34), Some("debit")));
     let id = t["id"].as_str().unwrap().to_string();
     // A positive amount with type debit is money out.
-    let t2 = send(env.post(&u, "/transactions", &json!({"amount": 20, "type": "debit", "description": "Books", "category": "shopping", "date": "2025-08-21"}))).await.2;
+    let t2 = send(env.post(
+        &u,
+        "/transactions",
+        &json!({"amount": 20, "type": "debit", "description": "Books", "category": "shopping", "date": "2025-08-21"}),
+    ))
+    .await
+    .2;
     assert_eq!(t2["transaction"]["amount"].as_f64(), Some(-20.0));
     create(&env, &u, 2500.0, "2025-08-01", "income").await;
 
@@ -155,7 +176,8 @@ async fn transaction_lifecycle_moves_the_summary() {
     assert!(h.contains_key("etag"));
 
     // Recategorise and move to September: both months move, in one transaction.
-    let (st, _, b) = send(env.put(&u, &format!("/transactions/{id}"), &json!({"category": "groceries", "date": "2025-09-02", "amount": -15}))).await;
+    let (st, _, b) =
+        send(env.put(&u, &format!("/transactions/{id}"), &json!({"category": "groceries", "date": "2025-09-02", "amount": -15}))).await;
     assert_eq!(st, 200, "{b}");
     assert_eq!((b["transaction"]["category"].as_str(), b["transaction"]["amount"].as_f64()), (Some("groceries"), Some(-15.0)));
     let aug = month(&send(env.get(&u, "/transactions/summary?month=2025-08")).await.2);
@@ -185,17 +207,20 @@ async fn transaction_lifecycle_moves_the_summary() {
 async fn transaction_validation_errors_are_422_with_fields() {
     let env = ApiEnv::start().await;
     let u = env.user("alice", false).await;
-    let (s, h, b) = send(env.post(&u, "/transactions", &json!({"amount": 1.234, "description": "", "category": "a#b", "date": "yesterday"}))).await;
+    let (s, h, b) =
+        send(env.post(&u, "/transactions", &json!({"amount": 1.234, "description": "", "category": "a#b", "date": "yesterday"}))).await;
     assert_problem(s, &h, &b, 422, "VALIDATION_ERROR");
     // The amount fails while parsing: one field at a time for type errors.
     assert_eq!(b["error"]["details"][0]["field"], "amount");
-    let (s, h, b) = send(env.post(&u, "/transactions", &json!({"amount": 1.5, "description": " ", "category": "a#b", "date": "yesterday"}))).await;
+    let (s, h, b) =
+        send(env.post(&u, "/transactions", &json!({"amount": 1.5, "description": " ", "category": "a#b", "date": "yesterday"}))).await;
     assert_problem(s, &h, &b, 422, "VALIDATION_ERROR");
     let fields: HashSet<&str> = b["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert_eq!(fields, HashSet::from(["description", "category", "date"]));
     let (s, h, b) = send(env.post(&u, "/transactions", &json!({"amount": "12", "description": "x", "category": "c"}))).await;
     assert_problem(s, &h, &b, 422, "VALIDATION_ERROR");
-    let (s, h, b) = send(env.post(&u, "/transactions", &json!({"amount": 1, "description": "x", "category": "c", "type": "transfer"}))).await;
+    let (s, h, b) =
+        send(env.post(&u, "/transactions", &json!({"amount": 1, "description": "x", "category": "c", "type": "transfer"}))).await;
     assert_problem(s, &h, &b, 422, "VALIDATION_ERROR");
     assert_eq!(b["error"]["details"][0]["field"], "type");
     let (s, _, b) = send(env.get(&u, "/transactions?limit=0&startDate=2025-13-01")).await;

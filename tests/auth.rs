@@ -69,7 +69,10 @@ async fn register_confirm_login_profile_refresh_delete_and_no_secret_in_logs() {
     let user = &b["user"];
     assert_eq!((user["id"].as_str(), user["sub"].as_str()), (Some(sub.as_str()), Some(sub.as_str())));
     assert_eq!(user["email"], email.to_lowercase());
-    assert_eq!((user["given_name"].as_str(), user["family_name"].as_str(), user["name"].as_str()), (Some("Jo"), Some("Bloggs"), Some("Jo Bloggs")));
+    assert_eq!(
+        (user["given_name"].as_str(), user["family_name"].as_str(), user["name"].as_str()),
+        (Some("Jo"), Some("Bloggs"), Some("Jo Bloggs"))
+    );
     let (access, refresh) = (b["accessToken"].as_str().unwrap().to_string(), b["refreshToken"].as_str().unwrap().to_string());
 
     // PostConfirmation made the profile.
@@ -98,7 +101,10 @@ async fn register_confirm_login_profile_refresh_delete_and_no_secret_in_logs() {
     for secret in [PW, access.as_str(), refresh.as_str(), &access[access.len() - 40..]] {
         assert!(!text.contains(secret), "a secret is in the logs");
     }
-    assert!(!text.contains(&format!("\"code\":\"{code}\"")) && !text.contains(&email.to_lowercase()), "no codes or full emails in the logs");
+    assert!(
+        !text.contains(&format!("\"code\":\"{code}\"")) && !text.contains(&email.to_lowercase()),
+        "no codes or full emails in the logs"
+    );
 }
 
 #[tokio::test]
@@ -154,7 +160,12 @@ async fn post_confirmation_twice_leaves_one_profile_and_one_claim() {
     reset["triggerSource"] = json!("PostConfirmation_ConfirmForgotPassword");
     reset["request"]["userAttributes"]["sub"] = json!("bbbbbbbb-0000-4000-8000-000000000000");
     expenzez_auth::triggers::post_confirmation(&env.table, reset).await.unwrap();
-    assert!(env.table.get::<UserProfile>(&ItemKey::Profile(UserId::new("bbbbbbbb-0000-4000-8000-000000000000").unwrap())).await.unwrap().is_none());
+    assert!(env
+        .table
+        .get::<UserProfile>(&ItemKey::Profile(UserId::new("bbbbbbbb-0000-4000-8000-000000000000").unwrap()))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -179,14 +190,16 @@ async fn delete_user_data_removes_every_item_of_mine_only() {
     assert_eq!((s, h["content-type"].to_str().unwrap()), (422, "application/problem+json"), "{body}");
     assert_eq!(count_items(&env, &a.sub).await, a_before, "nothing deleted without the confirmation");
 
-    let (s, _, body) = send(env.http.delete(env.url("/user/data")).bearer_auth(&a.token).json(&json!({"confirm": "DELETE_ALL_DATA"}))).await;
+    let (s, _, body) =
+        send(env.http.delete(env.url("/user/data")).bearer_auth(&a.token).json(&json!({"confirm": "DELETE_ALL_DATA"}))).await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["rowsDeleted"].as_u64(), Some(a_before as u64 + 1), "every item and the email claim");
     assert_eq!(count_items(&env, &a.sub).await, 0, "every partition of A is empty");
     assert!(env.table.get::<EmailClaim>(&ItemKey::EmailClaim(Email::parse(&a.email).unwrap())).await.unwrap().is_none());
     assert_eq!(count_items(&env, &b.sub).await, b_before, "B untouched");
     // Re-running is safe.
-    let (s, _, body) = send(env.http.delete(env.url("/user/data")).bearer_auth(&a.token).json(&json!({"confirm": "DELETE_ALL_DATA"}))).await;
+    let (s, _, body) =
+        send(env.http.delete(env.url("/user/data")).bearer_auth(&a.token).json(&json!({"confirm": "DELETE_ALL_DATA"}))).await;
     assert_eq!((s, body["rowsDeleted"].as_u64()), (200, Some(0)));
 }
 
@@ -196,7 +209,8 @@ async fn email_change_moves_the_claim_and_refuses_a_taken_email() {
     let a = env.user("amy", false).await;
     let b = env.user("bea", false).await;
     for u in [&a, &b] {
-        let claim = EmailClaim { email: Email::parse(&u.email).unwrap(), user_id: UserId::new(&u.sub).unwrap(), claimed_at: env.table.now() };
+        let claim =
+            EmailClaim { email: Email::parse(&u.email).unwrap(), user_id: UserId::new(&u.sub).unwrap(), claimed_at: env.table.now() };
         env.table.put(&claim, expenzez_store::Condition::MustNotExist).await.unwrap();
     }
     let (s, _, body) = send(env.put(&a, "/profile", &json!({"email": b.email.to_uppercase()}))).await;
@@ -207,7 +221,10 @@ async fn email_change_moves_the_claim_and_refuses_a_taken_email() {
     assert_eq!(body["profile"]["email"], new.as_str());
     let claim = env.table.get::<EmailClaim>(&ItemKey::EmailClaim(Email::parse(&new).unwrap())).await.unwrap().unwrap();
     assert_eq!(claim.value.user_id.as_str(), a.sub);
-    assert!(env.table.get::<EmailClaim>(&ItemKey::EmailClaim(Email::parse(&a.email).unwrap())).await.unwrap().is_none(), "old claim released");
+    assert!(
+        env.table.get::<EmailClaim>(&ItemKey::EmailClaim(Email::parse(&a.email).unwrap())).await.unwrap().is_none(),
+        "old claim released"
+    );
     // GSI1 finds A under the new email.
     use expenzez_api::stores::ProfileStore;
     assert_eq!(env.table.email_owner(&Email::parse(&new).unwrap()).await.unwrap().map(|u| u.to_string()), Some(a.sub.clone()));
@@ -218,7 +235,10 @@ async fn export_has_my_items_and_no_oauth_tokens() {
     let env = ApiEnv::start().await;
     let a = env.user("eve", false).await;
     let u = UserId::new(&a.sub).unwrap();
-    env.table.put(&expenzez_tests::fixtures::transaction(&u, "t-1", "2025-08-01T10:00:00Z", "groceries", -500), expenzez_store::Condition::None).await.unwrap();
+    env.table
+        .put(&expenzez_tests::fixtures::transaction(&u, "t-1", "2025-08-01T10:00:00Z", "groceries", -500), expenzez_store::Condition::None)
+        .await
+        .unwrap();
     let mut conn = expenzez_tests::fixtures::connection(&u, "c-1");
     conn.access_token = None;
     conn.refresh_token = None;

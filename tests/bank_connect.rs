@@ -85,13 +85,7 @@ async fn connection(table: &Table, user: &UserId, id: &str) -> Option<BankConnec
 /// Sort keys in a user's partition starting with `prefix`.
 async fn sks(table: &Table, user: &UserId, prefix: &str) -> Vec<String> {
     let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(prefix);
-    table
-        .query_all_items(&q)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|i| i.get(keys::SK).and_then(|v| v.as_s().ok()).cloned())
-        .collect()
+    table.query_all_items(&q).await.unwrap().into_iter().filter_map(|i| i.get(keys::SK).and_then(|v| v.as_s().ok()).cloned()).collect()
 }
 
 #[tokio::test]
@@ -117,7 +111,10 @@ async fn connect_then_callback_stores_an_encrypted_connection_and_the_queue_runs
     // The body's userId (bob) is ignored: the connection is alice's.
     let (s, _, body) = send(env.post(&a, "/banking/callback", &json!({ "code": CODE, "state": state, "userId": b.sub }))).await;
     assert_eq!(s, 201, "{body}");
-    assert_eq!((body["success"].as_bool(), body["bankName"].as_str(), body["status"].as_str()), (Some(true), Some("LLOYDS"), Some("active")));
+    assert_eq!(
+        (body["success"].as_bool(), body["bankName"].as_str(), body["status"].as_str()),
+        (Some(true), Some("LLOYDS"), Some("active"))
+    );
     assert_eq!(body["firstSync"], "queued");
     let id = body["connectionId"].as_str().unwrap().to_string();
     assert!(sks(&env.table, &user_id(&b), keys::prefix::BANK).await.is_empty());
@@ -273,7 +270,10 @@ async fn accounts_are_listed_masked_without_a_key_and_removing_the_bank_deletes_
         assert_eq!(acc["institutionId"], conn_id.as_str());
         assert_eq!(acc["iban"], "GB35****5678");
         assert_eq!(acc["accountNumber"], "****5678");
-        assert_eq!((acc["balance"].as_f64(), acc["availableBalance"].as_f64(), acc["currency"].as_str()), (Some(1238.6), Some(1161.2), Some("GBP")));
+        assert_eq!(
+            (acc["balance"].as_f64(), acc["availableBalance"].as_f64(), acc["currency"].as_str()),
+            (Some(1238.6), Some(1161.2), Some("GBP"))
+        );
         assert_eq!((acc["type"].as_str(), acc["status"].as_str()), (Some("checking"), Some("active")));
     }
     // Through the local API too, and bob sees none of it.
@@ -295,7 +295,10 @@ async fn accounts_are_listed_masked_without_a_key_and_removing_the_bank_deletes_
 
     let (s, _, r) = send(env.delete(&a, &format!("/banking/remove/{ACC}"))).await;
     assert_eq!(s, 200, "{r}");
-    assert_eq!((r["connectionId"].as_str(), r["accountsRemoved"].as_u64(), r["providerRevoked"].as_bool()), (Some(conn_id.as_str()), Some(1), Some(true)));
+    assert_eq!(
+        (r["connectionId"].as_str(), r["accountsRemoved"].as_u64(), r["providerRevoked"].as_bool()),
+        (Some(conn_id.as_str()), Some(1), Some(true))
+    );
     let me = user_id(&a);
     assert!(connection(&env.table, &me, &conn_id).await.is_none(), "the connection and its tokens are gone");
     assert!(sks(&env.table, &me, keys::prefix::ACCOUNT).await.is_empty());

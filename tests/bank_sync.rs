@@ -26,7 +26,8 @@ async fn setup(conn: impl FnOnce(&mut BankConnection)) -> (Table, UserId, Connec
 
 /// A mix of every id kind, over three months.
 fn sample() -> (Vec<String>, Vec<String>) {
-    let mut settled: Vec<String> = (0..12).map(|n| tl_txn(n, (n as i64) * 6, if n % 4 == 3 { 250_000 } else { -(100 + n as i64 * 37) }, "normalised")).collect();
+    let mut settled: Vec<String> =
+        (0..12).map(|n| tl_txn(n, (n as i64) * 6, if n % 4 == 3 { 250_000 } else { -(100 + n as i64 * 37) }, "normalised")).collect();
     settled.push(tl_txn(100, 3, -1_999, "provider"));
     settled.push(tl_txn(101, 4, -500, "none"));
     settled.push(tl_txn(102, 4, -500, "none")); // identical content, except its description
@@ -202,9 +203,11 @@ async fn a_rejected_access_token_is_refreshed_once_and_retried() {
     let (settled, pending) = sample();
     let server = truelayer(&settled, &pending, "new-access").await;
     // The stored token looks valid but the API refuses it.
-    Mock::given(method("GET")).and(header("authorization", "Bearer old-access"))
+    Mock::given(method("GET"))
+        .and(header("authorization", "Bearer old-access"))
         .respond_with(ResponseTemplate::new(401).set_body_raw(r#"{"error":"invalid_token"}"#, "application/json"))
-        .mount(&server).await;
+        .mount(&server)
+        .await;
     let (table, user, conn) = setup(|_| {}).await;
     sync_connection(&table, &client(&server), &SyncSettings::default(), &user, &conn).await.unwrap();
     let (c, _) = connection(&table, &user, &conn).await;
@@ -216,10 +219,15 @@ async fn a_rejected_access_token_is_refreshed_once_and_retried() {
 async fn invalid_grant_makes_the_connection_reconnect_required_and_not_due() {
     let (settled, pending) = sample();
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/connect/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_raw(r#"{"error":"invalid_grant","error_description":"refresh token expired"}"#, "application/json"))
+    Mock::given(method("POST"))
+        .and(path("/connect/token"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_raw(r#"{"error":"invalid_grant","error_description":"refresh token expired"}"#, "application/json"),
+        )
         .expect(1)
-        .mount(&server).await;
+        .mount(&server)
+        .await;
     let _ = (settled, pending);
     let (table, user, conn) = setup(|c| c.token_expiry = Some(now().plus_seconds(10))).await;
     let shard = keys::sync_due_pk(keys::sync_shard(&conn));
@@ -256,11 +264,17 @@ async fn rate_limits_are_retried_with_backoff_then_succeed() {
     let (settled, pending) = sample();
     let server = truelayer(&settled, &pending, "old-access").await;
     // The first two calls of the accounts endpoint are rate limited.
-    Mock::given(method("GET")).and(path("/data/v1/accounts"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0").set_body_raw(r#"{"error":"too_many_requests"}"#, "application/json"))
+    Mock::given(method("GET"))
+        .and(path("/data/v1/accounts"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "0")
+                .set_body_raw(r#"{"error":"too_many_requests"}"#, "application/json"),
+        )
         .up_to_n_times(2)
         .with_priority(1)
-        .mount(&server).await;
+        .mount(&server)
+        .await;
     let (table, user, conn) = setup(|_| {}).await;
     let r = sync_connection(&table, &client(&server), &SyncSettings::default(), &user, &conn).await.unwrap();
     assert_eq!(r.transactions_written, 16);
@@ -273,10 +287,16 @@ async fn persistent_429_is_retryable_recorded_and_nothing_is_half_applied() {
     let (settled, pending) = sample();
     let server = truelayer(&settled, &pending, "old-access").await;
     // Accounts answer; the transactions endpoint stays rate limited.
-    Mock::given(method("GET")).and(path(format!("/data/v1/accounts/{ACC}/transactions")))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120").set_body_raw(r#"{"error":"too_many_requests"}"#, "application/json"))
+    Mock::given(method("GET"))
+        .and(path(format!("/data/v1/accounts/{ACC}/transactions")))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "120")
+                .set_body_raw(r#"{"error":"too_many_requests"}"#, "application/json"),
+        )
         .with_priority(1)
-        .mount(&server).await;
+        .mount(&server)
+        .await;
     let (table, user, conn) = setup(|_| {}).await;
     let settings = SyncSettings::default();
     let err = sync_connection(&table, &client(&server), &settings, &user, &conn).await.unwrap_err();
@@ -432,7 +452,8 @@ async fn the_dispatcher_leases_and_sends_each_due_connection_once_and_a_refused_
     for c in due.iter().chain([&later]) {
         table.put(c, Condition::MustNotExist).await.unwrap();
     }
-    let mut want: Vec<SyncJob> = due.iter().map(|c| SyncJob { user_id: c.user_id.clone(), connection_id: c.connection_id.clone() }).collect();
+    let mut want: Vec<SyncJob> =
+        due.iter().map(|c| SyncJob { user_id: c.user_id.clone(), connection_id: c.connection_id.clone() }).collect();
     want.sort();
 
     // The queue in moto's SQS; 15 due connections go out in two batches.
@@ -443,14 +464,29 @@ async fn the_dispatcher_leases_and_sends_each_due_connection_once_and_a_refused_
         async move {
             let mut got: Vec<SyncJob> = Vec::new();
             for _ in 0..20 {
-                let r = queue.client().receive_message().queue_url(queue.url()).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+                let r = queue
+                    .client()
+                    .receive_message()
+                    .queue_url(queue.url())
+                    .max_number_of_messages(10)
+                    .wait_time_seconds(1)
+                    .send()
+                    .await
+                    .unwrap();
                 let messages = r.messages.unwrap_or_default();
                 if messages.is_empty() && got.len() >= n {
                     break;
                 }
                 for m in messages {
                     got.push(serde_json::from_str(m.body().unwrap()).unwrap());
-                    queue.client().delete_message().queue_url(queue.url()).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+                    queue
+                        .client()
+                        .delete_message()
+                        .queue_url(queue.url())
+                        .receipt_handle(m.receipt_handle().unwrap())
+                        .send()
+                        .await
+                        .unwrap();
                 }
             }
             got.sort();
@@ -497,8 +533,11 @@ async fn connecting_the_same_bank_again_moves_its_accounts_and_retires_the_old_c
     table.put(&fresh_connection(&user, "conn-again"), Condition::MustNotExist).await.unwrap();
     let again = ConnectionId::new("conn-again").unwrap();
     sync_connection(&table, &bank, &settings, &user, &again).await.unwrap();
-    let owners: Vec<(String, String)> =
-        accounts(&table, &user).await.into_iter().map(|a| (a.account_id.as_str().to_string(), a.connection_id.as_str().to_string())).collect();
+    let owners: Vec<(String, String)> = accounts(&table, &user)
+        .await
+        .into_iter()
+        .map(|a| (a.account_id.as_str().to_string(), a.connection_id.as_str().to_string()))
+        .collect();
     assert_eq!(owners, [("demo-acc-5-0".into(), "conn-again".into()), ("demo-acc-5-1".into(), "conn-1".into())]);
     assert!(table.get_consistent::<BankConnection>(&ItemKey::BankConnection(user.clone(), old.clone())).await.unwrap().is_some());
 

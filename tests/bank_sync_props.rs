@@ -60,7 +60,13 @@ fn bank() -> MemoryProvider {
                 bank_name: "Prop Bank".into(),
                 logo: None,
             },
-            balance: ProviderBalance { currency: Currency::gbp(), available: Money::ZERO, current: Money::ZERO, overdraft: None, updated_at: now() },
+            balance: ProviderBalance {
+                currency: Currency::gbp(),
+                available: Money::ZERO,
+                current: Money::ZERO,
+                overdraft: None,
+                updated_at: now(),
+            },
             settled: Vec::new(),
             pending: Vec::new(),
         })
@@ -102,7 +108,11 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 };
                 bank.edit(|a| {
                     let a = a.get_mut(&format!("acc-{acc}")).unwrap();
-                    if pending { a.pending.push(t) } else { a.settled.push(t) }
+                    if pending {
+                        a.pending.push(t)
+                    } else {
+                        a.settled.push(t)
+                    }
                 });
             }
             Op::Change { which, minor } => bank.edit(|a| {

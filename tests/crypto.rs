@@ -259,7 +259,10 @@ async fn kms_unreachable_is_unavailable_and_writes_nothing() {
     let mut keys: Vec<String> = items.iter().map(|i| Table::key_of(i).unwrap().sk).collect();
     keys.sort();
     assert_eq!(keys, ["BANK#conn-0", "TRANSACTION#t-1"], "nothing restricted was written");
-    assert_eq!(good.get::<BankConnection>(&existing.item_key()).await.unwrap().unwrap(), expenzez_store::Versioned { value: existing, version: 1 });
+    assert_eq!(
+        good.get::<BankConnection>(&existing.item_key()).await.unwrap().unwrap(),
+        expenzez_store::Versioned { value: existing, version: 1 }
+    );
 }
 
 #[tokio::test]
@@ -330,12 +333,10 @@ async fn a_raw_scan_holds_no_restricted_plaintext() {
         account_number: String,
         iban_masked: String,
     }
-    let projected = t
-        .query_as::<Numbers>(&q.clone().project(&["PK", "SK", "accountNumber", "ibanMasked"]))
-        .await
-        .unwrap()
-        .items;
-    assert!(projected.iter().any(|n| Some(&n.account_number) == a1.account_number.as_ref() && Some(&n.iban_masked) == a1.iban_masked.as_ref()));
+    let projected = t.query_as::<Numbers>(&q.clone().project(&["PK", "SK", "accountNumber", "ibanMasked"])).await.unwrap().items;
+    assert!(projected
+        .iter()
+        .any(|n| Some(&n.account_number) == a1.account_number.as_ref() && Some(&n.iban_masked) == a1.iban_masked.as_ref()));
     let raw_page = t.query_items(&q).await.unwrap();
     assert!(t.decode_item::<BankAccount>(raw_page.items[0].clone()).await.unwrap().value.account_number.is_some());
 

@@ -97,14 +97,24 @@ async fn no_claims_is_401_and_another_users_id_is_404() {
     let (s, b) = call(&table, "GetTransactionFunction", &ev).await;
     assert_eq!((s, b["error"]["code"].as_str()), (401, Some("UNAUTHORIZED")));
 
-    for (file, function) in [("get-transaction", "GetTransactionFunction"), ("update-transaction", "UpdateTransactionFunction"), ("delete-transaction", "DeleteTransactionFunction")] {
+    for (file, function) in [
+        ("get-transaction", "GetTransactionFunction"),
+        ("update-transaction", "UpdateTransactionFunction"),
+        ("delete-transaction", "DeleteTransactionFunction"),
+    ] {
         let mut ev = event(file);
         ev["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = Value::from("99999999-0000-4000-8000-000000000000");
         let (s, b) = call(&table, function, &ev).await;
         assert_eq!((s, b["error"]["code"].as_str()), (404, Some("NOT_FOUND")), "{file}");
     }
     // txn-1 survived all of that.
-    assert!(table.get::<expenzez_domain::entities::Transaction>(&transaction(&user(SUB), "txn-1", "2025-08-10T10:00:00Z", "eating_out", -850).item_key()).await.unwrap().is_some());
+    assert!(table
+        .get::<expenzez_domain::entities::Transaction>(
+            &transaction(&user(SUB), "txn-1", "2025-08-10T10:00:00Z", "eating_out", -850).item_key()
+        )
+        .await
+        .unwrap()
+        .is_some());
 
     let mut ev = event("put-admin-config");
     ev["requestContext"]["authorizer"]["jwt"]["claims"].as_object_mut().unwrap().remove("cognito:groups");

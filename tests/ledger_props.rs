@@ -64,18 +64,33 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     for op in ops {
         match op {
             Op::Create { minor, day, cat } => {
-                let (s, b) = call(&table, "CreateTransactionFunction", "POST", "/transactions", None,
-                    Some(json!({"amount": amount(minor), "description": "p", "category": CATS[cat], "date": date(day)}))).await;
+                let (s, b) = call(
+                    &table,
+                    "CreateTransactionFunction",
+                    "POST",
+                    "/transactions",
+                    None,
+                    Some(json!({"amount": amount(minor), "description": "p", "category": CATS[cat], "date": date(day)})),
+                )
+                .await;
                 prop_assert_eq!(s, 201, "{}", b);
                 ids.push(b["transaction"]["id"].as_str().unwrap().to_string());
             }
             Op::Update { which, minor, day, cat } if !ids.is_empty() => {
                 let id = ids[which % ids.len()].clone();
                 let mut body = serde_json::Map::new();
-                if let Some(m) = minor { body.insert("amount".into(), amount(m)); }
-                if let Some(d) = day { body.insert("date".into(), date(d).into()); }
-                if let Some(c) = cat { body.insert("category".into(), CATS[c].into()); }
-                let (s, b) = call(&table, "UpdateTransactionFunction", "PUT", &format!("/transactions/{id}"), Some(&id), Some(Value::Object(body))).await;
+                if let Some(m) = minor {
+                    body.insert("amount".into(), amount(m));
+                }
+                if let Some(d) = day {
+                    body.insert("date".into(), date(d).into());
+                }
+                if let Some(c) = cat {
+                    body.insert("category".into(), CATS[c].into());
+                }
+                let (s, b) =
+                    call(&table, "UpdateTransactionFunction", "PUT", &format!("/transactions/{id}"), Some(&id), Some(Value::Object(body)))
+                        .await;
                 prop_assert_eq!(s, 200, "{}", b);
             }
             Op::Delete { which } if !ids.is_empty() => {

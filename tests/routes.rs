@@ -47,7 +47,8 @@ fn openapi_documents_exactly_the_routes() {
 #[test]
 fn public_routes_are_only_the_sign_in_flows() {
     let tpl = expenzez_local_api::template::load(&expenzez_store::schema::template_path()).unwrap();
-    let public: BTreeSet<String> = expenzez_local_api::template::routes(&tpl).into_iter().filter(|r| !r.authorized).map(|r| r.path).collect();
+    let public: BTreeSet<String> =
+        expenzez_local_api::template::routes(&tpl).into_iter().filter(|r| !r.authorized).map(|r| r.path).collect();
     assert!(public.iter().all(|p| p.starts_with("/auth/") && p != "/auth/delete-account"), "{public:?}");
     assert_eq!(public.len(), 7);
 }

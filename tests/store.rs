@@ -3,12 +3,12 @@
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::*;
 use expenzez_domain::keys::{self, gsi1_email, gsi2_range, gsi3_category_prefix, Category, Index, ItemKey};
+use expenzez_domain::SystemClock;
 use expenzez_domain::{Email, FixedClock, Timestamp};
 use expenzez_store::sdk::types::AttributeValue;
+use expenzez_store::sdk::types::{PutRequest, WriteRequest};
 use expenzez_store::{Condition, Query, StoreError, Table, TxAction};
 use expenzez_tests::fixtures::*;
-use expenzez_domain::SystemClock;
-use expenzez_store::sdk::types::{PutRequest, WriteRequest};
 use expenzez_tests::{fresh_table, fresh_table_with_clock, fresh_table_without_cipher, scan_all};
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -180,13 +180,14 @@ async fn concurrent_updates_both_apply() {
     assert_eq!(end.version, 31);
 
     // A refusing change writes nothing.
-    let err = t
-        .update::<BankConnection, _>(&key, |_| Err(StoreError::Invalid("no".into())))
-        .await
-        .unwrap_err();
+    let err = t.update::<BankConnection, _>(&key, |_| Err(StoreError::Invalid("no".into()))).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid(_)));
     assert_eq!(t.get::<BankConnection>(&key).await.unwrap().unwrap().version, 31);
-    assert!(t.update::<BankConnection, _>(&ItemKey::BankConnection(u, ConnectionId::new("nope").unwrap()), |_| Ok(())).await.unwrap_err().is_not_found());
+    assert!(t
+        .update::<BankConnection, _>(&ItemKey::BankConnection(u, ConnectionId::new("nope").unwrap()), |_| Ok(()))
+        .await
+        .unwrap_err()
+        .is_not_found());
 }
 
 #[tokio::test]
@@ -201,17 +202,22 @@ async fn expired_items_are_invisible_to_get_and_query() {
 
     assert!(t.get::<ChatMessage>(&expired.item_key()).await.unwrap().is_none());
     assert!(t.get::<ChatMessage>(&live.item_key()).await.unwrap().is_some());
-    let page = t
-        .query::<ChatMessage>(&Query::table(u.as_str(), keys::user_pk(&u)).begins_with(keys::prefix::CHAT))
-        .await
-        .unwrap();
+    let page = t.query::<ChatMessage>(&Query::table(u.as_str(), keys::user_pk(&u)).begins_with(keys::prefix::CHAT)).await.unwrap();
     let ids: Vec<_> = page.items.iter().map(|m| m.value.message_id.as_str()).collect();
     assert_eq!(ids, ["m-new"]);
     let batch = t.batch_get::<ChatMessage>(&[expired.item_key(), live.item_key()]).await.unwrap();
     assert_eq!(batch.len(), 1);
 
     // The item is still physically there (DynamoDB Local never deletes it).
-    let raw = t.client().get_item().table_name(t.name()).key("PK", AttributeValue::S(expired.item_key().key().pk)).key("SK", AttributeValue::S(expired.item_key().key().sk)).send().await.unwrap();
+    let raw = t
+        .client()
+        .get_item()
+        .table_name(t.name())
+        .key("PK", AttributeValue::S(expired.item_key().key().pk))
+        .key("SK", AttributeValue::S(expired.item_key().key().sk))
+        .send()
+        .await
+        .unwrap();
     assert!(raw.item.is_some());
 }
 
@@ -229,10 +235,8 @@ async fn gsi1_finds_a_user_by_email() {
         name: String,
         status: String,
     }
-    let page = t
-        .query_as::<ByEmail>(&Query::index("system", Index::Gsi1, k.pk).sort_key(expenzez_store::SortKey::Equals(k.sk)))
-        .await
-        .unwrap();
+    let page =
+        t.query_as::<ByEmail>(&Query::index("system", Index::Gsi1, k.pk).sort_key(expenzez_store::SortKey::Equals(k.sk))).await.unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].user_id, "u-1");
     assert_eq!((page.items[0].name.as_str(), page.items[0].status.as_str()), ("Jane Doe", "active"));
@@ -259,11 +263,8 @@ async fn gsi2_date_range_is_exact_and_newest_first() {
     let from = Timestamp::parse("2025-03-01T00:00:00Z").unwrap();
     let to = Timestamp::parse("2025-04-30T23:59:59.999Z").unwrap();
     let (lo, hi) = gsi2_range(from, to);
-    let items = t
-        .query::<Transaction>(&Query::index(u.as_str(), Index::Gsi2, keys::user_pk(&u)).between(lo, hi).descending())
-        .await
-        .unwrap()
-        .items;
+    let items =
+        t.query::<Transaction>(&Query::index(u.as_str(), Index::Gsi2, keys::user_pk(&u)).between(lo, hi).descending()).await.unwrap().items;
     let mut expected: Vec<&Transaction> = txns.iter().filter(|x| x.timestamp >= from && x.timestamp <= to).collect();
     expected.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
     assert!(!expected.is_empty());
@@ -349,10 +350,7 @@ async fn a_batch_of_1000_writes_lands_completely() {
         })
         .collect();
     t.batch_put(&txns).await.unwrap();
-    let all = t
-        .query_all_items(&Query::table(u.as_str(), keys::user_pk(&u)).begins_with(keys::prefix::TRANSACTION))
-        .await
-        .unwrap();
+    let all = t.query_all_items(&Query::table(u.as_str(), keys::user_pk(&u)).begins_with(keys::prefix::TRANSACTION)).await.unwrap();
     assert_eq!(all.len(), 1000);
     let keys: Vec<ItemKey> = txns.iter().map(Entity::item_key).collect();
     let got = t.batch_get::<Transaction>(&keys).await.unwrap();
@@ -393,7 +391,9 @@ async fn transactions_are_all_or_nothing() {
         .map(|i| TxAction::put(&transaction(&u, &format!("x-{i}"), "2025-08-01T00:00:00Z", "misc", -1), Condition::MustNotExist).unwrap())
         .collect();
     t.transact(many, None).await.unwrap();
-    let too_many: Vec<TxAction> = (0..101).map(|i| TxAction::delete(&ItemKey::Transaction(u.clone(), TransactionId::new(format!("x-{i}")).unwrap()), Condition::None)).collect();
+    let too_many: Vec<TxAction> = (0..101)
+        .map(|i| TxAction::delete(&ItemKey::Transaction(u.clone(), TransactionId::new(format!("x-{i}")).unwrap()), Condition::None))
+        .collect();
     assert!(matches!(t.transact(too_many, None).await.unwrap_err(), StoreError::Invalid(_)));
     assert_eq!(
         t.query_all_items(&Query::table(u.as_str(), keys::user_pk(&u)).begins_with(keys::prefix::TRANSACTION)).await.unwrap().len(),

@@ -203,15 +203,33 @@ pub async fn truelayer(settled: &[String], pending: &[String], token: &str) -> M
         "currency":"GBP","account_number":{{"iban":"GB35LOYD30963212345678","swift_bic":"LOYDGB2L","number":"12345678","sort_code":"30-96-32"}},
         "provider":{{"display_name":"LLOYDS","provider_id":"lloyds","logo_uri":"https://truelayer-provider-assets.s3.amazonaws.com/global/logos/lloyds.svg"}}}}"#
     );
-    Mock::given(method("GET")).and(path("/data/v1/accounts")).and(header("authorization", bearer.as_str()))
-        .respond_with(json(results(&[account]))).mount(&server).await;
-    Mock::given(method("GET")).and(path(format!("/data/v1/accounts/{ACC}/balance"))).and(header("authorization", bearer.as_str()))
-        .respond_with(json(results(&[r#"{"currency":"GBP","available":1161.2,"current":1238.6,"overdraft":1500,"update_timestamp":"2025-08-20T09:58:00.000Z"}"#.into()])))
-        .mount(&server).await;
-    Mock::given(method("GET")).and(path(format!("/data/v1/accounts/{ACC}/transactions"))).and(header("authorization", bearer.as_str()))
-        .respond_with(json(results(settled))).mount(&server).await;
-    Mock::given(method("GET")).and(path(format!("/data/v1/accounts/{ACC}/transactions/pending"))).and(header("authorization", bearer.as_str()))
-        .respond_with(json(results(pending))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/data/v1/accounts"))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(json(results(&[account])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/data/v1/accounts/{ACC}/balance")))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(json(results(&[
+            r#"{"currency":"GBP","available":1161.2,"current":1238.6,"overdraft":1500,"update_timestamp":"2025-08-20T09:58:00.000Z"}"#
+                .into(),
+        ])))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/data/v1/accounts/{ACC}/transactions")))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(json(results(settled)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/data/v1/accounts/{ACC}/transactions/pending")))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(json(results(pending)))
+        .mount(&server)
+        .await;
     server
 }
 
@@ -221,4 +239,3 @@ pub fn client(server: &MockServer) -> TrueLayer {
     c.max_retry_wait = Duration::from_millis(5);
     TrueLayer::new(c).unwrap()
 }
-

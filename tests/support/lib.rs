@@ -154,7 +154,8 @@ impl ApiEnv {
         let name = format!("test-sync-{}", uuid::Uuid::new_v4().simple());
         let queue = expenzez_local_api::sync_queue::create(&name).await.unwrap();
         // Runs for the rest of the test process.
-        let _worker = expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
+        let _worker =
+            expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
         banking.queue = Some(Arc::new(queue));
         Self::start_with(table, banking).await
     }
@@ -209,7 +210,8 @@ pub async fn send(req: reqwest::RequestBuilder) -> (u16, reqwest::header::Header
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     let text = r.text().await.unwrap();
-    let body = if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+    let body =
+        if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
     (status, headers, body)
 }
 

@@ -10,8 +10,8 @@ async fn main() -> Result<(), Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
     let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("GET /config", table, req, config::get).await)
-    }))
+    lambda_http::run(service_fn(
+        move |req: Request| async move { Ok::<_, Infallible>(edge::run("GET /config", table, req, config::get).await) },
+    ))
     .await
 }

@@ -90,7 +90,12 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         last_error: None,
         created_at: start,
         updated_at: until,
-        consent: Consent { granted_at: until.plus_seconds(-30 * 86_400), expires_at: Some(until.plus_seconds(60 * 86_400)), permissions: vec!["accounts".into(), "transactions".into(), "balance".into()], institution_consent: None },
+        consent: Consent {
+            granted_at: until.plus_seconds(-30 * 86_400),
+            expires_at: Some(until.plus_seconds(60 * 86_400)),
+            permissions: vec!["accounts".into(), "transactions".into(), "balance".into()],
+            institution_consent: None,
+        },
         stats: ConnectionStats { total_accounts: 2, last_successful_sync: Some(until), sync_count: 1, error_count: 0 },
     };
 
@@ -108,14 +113,24 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         account_number_masked: Some(masked.into()),
         sort_code_masked: Some("**-**-42".into()),
         iban_masked: None,
-        balance: Balance { available: Money::from_minor(current), current: Money::from_minor(current), overdraft: None, currency: gbp.clone(), last_updated: until },
+        balance: Balance {
+            available: Money::from_minor(current),
+            current: Money::from_minor(current),
+            overdraft: None,
+            currency: gbp.clone(),
+            last_updated: until,
+        },
         status: AccountStatus::Active,
         is_visible: true,
         provider: AccountProvider { bank_name: "Demo Bank".into(), display_name: "Demo Bank".into(), logo: None },
         created_at: start,
         updated_at: until,
         last_sync_at: until,
-        transaction_summary: TransactionSummary { total_transactions: 0, last_transaction_date: None, average_monthly_spending: Money::ZERO },
+        transaction_summary: TransactionSummary {
+            total_transactions: 0,
+            last_transaction_date: None,
+            average_monthly_spending: Money::ZERO,
+        },
     };
     let accounts = vec![
         mk_account("demo-current", "Everyday Current Account", AccountType::Checking, 243_517, "****4321"),
@@ -204,7 +219,12 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         spent: Money::ZERO,
         remaining: Money::from_minor(limit),
         percentage: 0.0,
-        period: BudgetPeriod { kind: PeriodType::Monthly, start_date: Timestamp::start_of_day(until.date()), end_date: until.plus_seconds(30 * 86_400), is_recurring: true },
+        period: BudgetPeriod {
+            kind: PeriodType::Monthly,
+            start_date: Timestamp::start_of_day(until.date()),
+            end_date: until.plus_seconds(30 * 86_400),
+            is_recurring: true,
+        },
         status: BudgetStatus::Active,
         is_visible: true,
         alerts: BudgetAlertSettings { enabled: true, thresholds: vec![50, 80, 100], last_alert_sent: None, alert_count: 0 },
@@ -213,7 +233,13 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         created_at: start,
         updated_at: until,
         last_calculated: until,
-        performance: BudgetPerformance { average_monthly_spending: Money::ZERO, trend: BudgetTrend::Stable, achievement_rate: 1.0, best_month: None, worst_month: None },
+        performance: BudgetPerformance {
+            average_monthly_spending: Money::ZERO,
+            trend: BudgetTrend::Stable,
+            achievement_rate: 1.0,
+            best_month: None,
+            worst_month: None,
+        },
     };
     let budgets = vec![
         budget("demo-budget-main", "Monthly spending", "all", 150_000),
@@ -221,29 +247,32 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         budget("demo-budget-eating-out", "Eating out", "eating_out", 12_000),
     ];
 
-    let chat = [("user", "How much did I spend on groceries last month?"), ("assistant", "You spent £378.20 on groceries last month, 6% less than the month before.")]
-        .iter()
-        .enumerate()
-        .map(|(i, (role, content))| {
-            let at = until.plus_seconds(-3600 + i as i64);
-            ChatMessage {
-                message_id: MessageId::new(format!("demo-msg-{i}")).expect("valid id"),
-                conversation_id: None,
-                user_id: user.clone(),
-                role: if *role == "user" { ChatRole::User } else { ChatRole::Assistant },
-                content: (*content).into(),
-                content_type: ContentType::Text,
-                structured_data: None,
-                timestamp: at,
-                ttl: ChatMessage::ttl_for(at),
-                context: None,
-                processing_metadata: None,
-                feedback: None,
-                status: MessageStatus::Delivered,
-                error: None,
-            }
-        })
-        .collect();
+    let chat = [
+        ("user", "How much did I spend on groceries last month?"),
+        ("assistant", "You spent £378.20 on groceries last month, 6% less than the month before."),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (role, content))| {
+        let at = until.plus_seconds(-3600 + i as i64);
+        ChatMessage {
+            message_id: MessageId::new(format!("demo-msg-{i}")).expect("valid id"),
+            conversation_id: None,
+            user_id: user.clone(),
+            role: if *role == "user" { ChatRole::User } else { ChatRole::Assistant },
+            content: (*content).into(),
+            content_type: ContentType::Text,
+            structured_data: None,
+            timestamp: at,
+            ttl: ChatMessage::ttl_for(at),
+            context: None,
+            processing_metadata: None,
+            feedback: None,
+            status: MessageStatus::Delivered,
+            error: None,
+        }
+    })
+    .collect();
 
     let notifications = (0..3)
         .map(|i| {
@@ -277,7 +306,13 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         global_enabled: true,
         quiet_hours: QuietHours { enabled: false, start_time: "22:00".into(), end_time: "08:00".into(), timezone: "Europe/London".into() },
         categories: NotificationCategories {
-            transactions: TransactionNotifications { enabled: true, threshold: Some(Money::from_minor(10_000)), include_deposits: true, include_withdrawals: true, instant_notification: true },
+            transactions: TransactionNotifications {
+                enabled: true,
+                threshold: Some(Money::from_minor(10_000)),
+                include_deposits: true,
+                include_withdrawals: true,
+                instant_notification: true,
+            },
             budgets: BudgetNotifications { enabled: true, warning_threshold: 80, exceeded_alert: true, weekly_digest: true },
             security: SecurityNotifications { enabled: true, login_alerts: true, device_changes: true, suspicious_activity: true },
             insights: InsightNotifications { enabled: true, weekly_report: true, monthly_report: true, spending_tips: false },

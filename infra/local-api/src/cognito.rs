@@ -39,10 +39,8 @@ impl CognitoAdmin {
 
     async fn call(&self, op: &str, body: Value) -> anyhow::Result<Value> {
         // The local endpoint takes the region from the credential scope.
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential=local/20250101/{}/cognito-idp/aws4_request, SignedHeaders=host, Signature=0",
-            self.region
-        );
+        let auth =
+            format!("AWS4-HMAC-SHA256 Credential=local/20250101/{}/cognito-idp/aws4_request, SignedHeaders=host, Signature=0", self.region);
         let r = self
             .http
             .post(&self.endpoint)

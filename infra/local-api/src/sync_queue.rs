@@ -25,14 +25,8 @@ pub async fn create(name: &str) -> anyhow::Result<SyncQueue> {
 pub fn poll(queue: SyncQueue, table: Table, provider: Arc<AnyProvider>, settings: Arc<SyncSettings>) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let received = queue
-                .client()
-                .receive_message()
-                .queue_url(queue.url())
-                .max_number_of_messages(5)
-                .wait_time_seconds(1)
-                .send()
-                .await;
+            let received =
+                queue.client().receive_message().queue_url(queue.url()).max_number_of_messages(5).wait_time_seconds(1).send().await;
             let messages = match received {
                 Ok(r) => r.messages.unwrap_or_default(),
                 Err(e) => {

@@ -65,11 +65,7 @@ pub fn routes(template: &Value) -> Vec<Route> {
             let props = ev.get("Properties");
             let get = |k: &str| props.and_then(|p| p.get(k)).and_then(Value::as_str).map(str::to_string);
             let (Some(path), Some(method)) = (get("Path"), get("Method")) else { continue };
-            let authorized = props
-                .and_then(|p| p.get("Auth"))
-                .and_then(|a| a.get("Authorizer"))
-                .and_then(Value::as_str)
-                != Some("NONE");
+            let authorized = props.and_then(|p| p.get("Auth")).and_then(|a| a.get("Authorizer")).and_then(Value::as_str) != Some("NONE");
             routes.push(Route {
                 function: name.as_str().unwrap_or_default().to_string(),
                 method: method.to_ascii_uppercase(),
@@ -91,16 +87,11 @@ pub fn plain_properties(template: &Value, resource: &str) -> serde_json::Value {
             Value::Number(n) => serde_json::to_value(n).ok()?,
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::Sequence(s) => serde_json::Value::Array(s.iter().filter_map(convert).collect()),
-            Value::Mapping(m) => serde_json::Value::Object(
-                m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), convert(v)?))).collect(),
-            ),
+            Value::Mapping(m) => {
+                serde_json::Value::Object(m.iter().filter_map(|(k, v)| Some((k.as_str()?.to_string(), convert(v)?))).collect())
+            }
             Value::Tagged(_) => return None,
         })
     }
-    template
-        .get("Resources")
-        .and_then(|r| r.get(resource))
-        .and_then(|r| r.get("Properties"))
-        .and_then(convert)
-        .unwrap_or_default()
+    template.get("Resources").and_then(|r| r.get(resource)).and_then(|r| r.get("Properties")).and_then(convert).unwrap_or_default()
 }

@@ -114,10 +114,5 @@ where
 /// JSON logs, level from `RUST_LOG` (default info). Called once from `main`.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .with_target(true)
-        .try_init();
+    let _ = tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(false).with_target(true).try_init();
 }

@@ -18,9 +18,7 @@ impl<'de> Deserialize<'de> for JsonMoney {
         if !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
             return Err(D::Error::custom("must be a number"));
         }
-        Money::parse(text)
-            .map(JsonMoney)
-            .map_err(|e| D::Error::custom(format!("must be an amount with at most 2 decimal places ({e})")))
+        Money::parse(text).map(JsonMoney).map_err(|e| D::Error::custom(format!("must be an amount with at most 2 decimal places ({e})")))
     }
 }
 

@@ -29,10 +29,9 @@ pub struct Ctx {
 impl Ctx {
     pub fn new(req: Request) -> Self {
         let (request_id, claims) = match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(c)) => (
-                c.request_id.clone(),
-                c.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| j.claims.clone()),
-            ),
+            Some(RequestContext::ApiGatewayV2(c)) => {
+                (c.request_id.clone(), c.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| j.claims.clone()))
+            }
             _ => (None, None),
         };
         let caller = claims.and_then(|claims| {

@@ -32,8 +32,18 @@ pub trait ProfileStore: Metered {
 
 /// Transactions and the monthly summaries that move with them.
 pub trait LedgerStore: Metered {
-    fn transaction(&self, user: &UserId, id: &TransactionId, consistent: bool) -> impl Future<Output = R<Option<Versioned<Transaction>>>> + Send;
-    fn summary(&self, user: &UserId, month: YearMonth, consistent: bool) -> impl Future<Output = R<Option<Versioned<MonthlySummary>>>> + Send;
+    fn transaction(
+        &self,
+        user: &UserId,
+        id: &TransactionId,
+        consistent: bool,
+    ) -> impl Future<Output = R<Option<Versioned<Transaction>>>> + Send;
+    fn summary(
+        &self,
+        user: &UserId,
+        month: YearMonth,
+        consistent: bool,
+    ) -> impl Future<Output = R<Option<Versioned<MonthlySummary>>>> + Send;
     fn idempotency_record(&self, user: &UserId, key: &IdempotencyKey) -> impl Future<Output = R<Option<IdempotencyRecord>>> + Send;
     /// All of `actions` or none.
     fn commit(&self, actions: Vec<TxAction>) -> impl Future<Output = R<()>> + Send;

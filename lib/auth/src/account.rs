@@ -2,9 +2,9 @@
 //! profile + email claim created by PostConfirmation, email changes, and the
 //! erasure and export of everything a user owns.
 
+use expenzez_api::stores::ProfileStore;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::UserId;
-use expenzez_api::stores::ProfileStore;
 use expenzez_domain::keys::{self, ItemKey, Key};
 use expenzez_domain::{Email, Timestamp};
 use expenzez_store::{Condition, Query, StoreError, Table, TxAction};

@@ -52,7 +52,9 @@ fn idp_error(e: IdpError) -> ApiError {
     let code = e.code().to_string();
     match code.as_str() {
         "NotAuthorizedException" | "UserNotFoundException" => ApiError::Unauthorized,
-        "UserNotConfirmedException" => ApiError::ForbiddenCode { code: "UserNotConfirmedException", message: "Confirm your email address first.".into() },
+        "UserNotConfirmedException" => {
+            ApiError::ForbiddenCode { code: "UserNotConfirmedException", message: "Confirm your email address first.".into() }
+        }
         "UsernameExistsException" | "AliasExistsException" => email_taken(),
         // A trigger refused: PreSignUp's refusal names the taken email; any
         // other trigger failure (e.g. the table unavailable) is an outage.
@@ -62,9 +64,15 @@ fn idp_error(e: IdpError) -> ApiError {
         },
         "InvalidPasswordException" => ApiError::validation("password", "does not meet the password policy"),
         "CodeMismatchException" => ApiError::BadRequest { code: "CodeMismatchException", message: "The code is not valid.".into() },
-        "ExpiredCodeException" => ApiError::BadRequest { code: "ExpiredCodeException", message: "The code has expired; request a new one.".into() },
-        "InvalidParameterException" => ApiError::BadRequest { code: "INVALID_PARAMETER", message: "The request was refused by the identity provider.".into() },
-        "TooManyRequestsException" | "LimitExceededException" | "TooManyFailedAttemptsException" => ApiError::TooManyRequests { retry_after: 30 },
+        "ExpiredCodeException" => {
+            ApiError::BadRequest { code: "ExpiredCodeException", message: "The code has expired; request a new one.".into() }
+        }
+        "InvalidParameterException" => {
+            ApiError::BadRequest { code: "INVALID_PARAMETER", message: "The request was refused by the identity provider.".into() }
+        }
+        "TooManyRequestsException" | "LimitExceededException" | "TooManyFailedAttemptsException" => {
+            ApiError::TooManyRequests { retry_after: 30 }
+        }
         _ => ApiError::Unavailable { retry_after: 5 },
     }
 }
@@ -138,7 +146,14 @@ pub async fn register<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Re
     let mut errors = Vec::new();
     let email = email_field(&mut errors, Some(&b.email));
     password_field(&mut errors, "password", &b.password);
-    for (f, v, max) in [("username", &b.username, 128), ("name", &b.name, 100), ("given_name", &b.given_name, 100), ("family_name", &b.family_name, 100), ("address", &b.address, 200), ("gender", &b.gender, 30)] {
+    for (f, v, max) in [
+        ("username", &b.username, 128),
+        ("name", &b.name, 100),
+        ("given_name", &b.given_name, 100),
+        ("family_name", &b.family_name, 100),
+        ("address", &b.address, 200),
+        ("gender", &b.gender, 30),
+    ] {
         short(&mut errors, f, v, max);
     }
     if let Some(p) = &b.phone_number {
@@ -154,7 +169,15 @@ pub async fn register<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Re
     check(errors)?;
     let email = email.ok_or(ApiError::Internal)?;
     let mut attrs = vec![("email".to_string(), email.to_string())];
-    for (n, v) in [("name", &b.name), ("given_name", &b.given_name), ("family_name", &b.family_name), ("phone_number", &b.phone_number), ("birthdate", &b.birthdate), ("address", &b.address), ("gender", &b.gender)] {
+    for (n, v) in [
+        ("name", &b.name),
+        ("given_name", &b.given_name),
+        ("family_name", &b.family_name),
+        ("phone_number", &b.phone_number),
+        ("birthdate", &b.birthdate),
+        ("address", &b.address),
+        ("gender", &b.gender),
+    ] {
         if let Some(v) = v.as_ref().map(|v| v.trim()).filter(|v| !v.is_empty()) {
             attrs.push((n.to_string(), v.to_string()));
         }
@@ -167,7 +190,8 @@ pub async fn register<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Re
 
 fn chrono_like_date(s: &str) -> Option<()> {
     let p: Vec<&str> = s.split('-').collect();
-    (p.len() == 3 && p[0].len() == 4 && p[1].len() == 2 && p[2].len() == 2 && p.iter().all(|x| x.chars().all(|c| c.is_ascii_digit()))).then_some(())
+    (p.len() == 3 && p[0].len() == 4 && p[1].len() == 2 && p[2].len() == 2 && p.iter().all(|x| x.chars().all(|c| c.is_ascii_digit())))
+        .then_some(())
 }
 
 /// `username` or `email`: the app sends either.
@@ -219,7 +243,9 @@ pub async fn resend_verification<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -
     check(errors)?;
     match auth.idp.resend_code(email.ok_or(ApiError::Internal)?.as_str()).await {
         // No hint whether the account exists.
-        Ok(()) | Err(IdpError::Refused { .. }) => Reply::ok(&Done { success: true, message: "If the account exists, a new code is on its way." }),
+        Ok(()) | Err(IdpError::Refused { .. }) => {
+            Reply::ok(&Done { success: true, message: "If the account exists, a new code is on its way." })
+        }
         Err(e) => Err(idp_error(e)),
     }
 }
@@ -292,7 +318,13 @@ pub async fn login<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply
         given_name: s("given_name").or_else(|| profile.as_ref().and_then(|p| p.first_name.clone())),
         family_name: s("family_name").or_else(|| profile.as_ref().and_then(|p| p.last_name.clone())),
     };
-    Reply::ok(&LoggedIn { access_token: t.access_token, id_token: t.id_token, refresh_token: t.refresh_token, expires_in: t.expires_in, user })
+    Reply::ok(&LoggedIn {
+        access_token: t.access_token,
+        id_token: t.id_token,
+        refresh_token: t.refresh_token,
+        expires_in: t.expires_in,
+        user,
+    })
 }
 
 #[derive(Deserialize)]
@@ -331,7 +363,8 @@ pub async fn forgot_password<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Re
     check(errors)?;
     match auth.idp.forgot_password(email.ok_or(ApiError::Internal)?.as_str()).await {
         Ok(()) => {}
-        Err(IdpError::Refused { code, .. }) if code == "UserNotFoundException" || code == "NotAuthorizedException" || code == "InvalidParameterException" => {}
+        Err(IdpError::Refused { code, .. })
+            if code == "UserNotFoundException" || code == "NotAuthorizedException" || code == "InvalidParameterException" => {}
         Err(e) => return Err(idp_error(e)),
     }
     Reply::ok(&Done { success: true, message: "If the account exists, a reset code is on its way." })
@@ -352,15 +385,14 @@ pub async fn confirm_forgot_password<I: IdentityProvider>(auth: Auth<I>, ctx: Ct
     let code = code_field(&mut errors, &b.code);
     password_field(&mut errors, "newPassword", &b.new_password);
     check(errors)?;
-    auth.idp
-        .confirm_forgot_password(email.ok_or(ApiError::Internal)?.as_str(), &code, &b.new_password)
-        .await
-        .map_err(|e| match e.code() {
+    auth.idp.confirm_forgot_password(email.ok_or(ApiError::Internal)?.as_str(), &code, &b.new_password).await.map_err(|e| {
+        match e.code() {
             // Same answer for an unknown user as for a wrong code.
             "UserNotFoundException" => ApiError::BadRequest { code: "CodeMismatchException", message: "The code is not valid.".into() },
             "InvalidPasswordException" => ApiError::validation("newPassword", "does not meet the password policy"),
             _ => idp_error(e),
-        })?;
+        }
+    })?;
     Reply::ok(&Done { success: true, message: "Your password is changed; sign in with the new one." })
 }
 
@@ -431,7 +463,10 @@ mod tests {
         assert_eq!(idp_error(refused("UsernameExistsException")).status(), StatusCode::CONFLICT);
         assert_eq!(idp_error(IdpError::Unavailable).status(), StatusCode::SERVICE_UNAVAILABLE);
         let trigger = |m: &str| IdpError::Refused { code: "UserLambdaValidationException".into(), message: m.into() };
-        assert_eq!(idp_error(trigger(&format!("PreSignUp failed with error {}.", crate::account::EMAIL_TAKEN_MESSAGE))).status(), StatusCode::CONFLICT);
+        assert_eq!(
+            idp_error(trigger(&format!("PreSignUp failed with error {}.", crate::account::EMAIL_TAKEN_MESSAGE))).status(),
+            StatusCode::CONFLICT
+        );
         assert_eq!(idp_error(trigger("PostConfirmation failed with error throttled.")).status(), StatusCode::SERVICE_UNAVAILABLE);
         // The body never carries the provider's message.
         let body = idp_error(refused("InvalidParameterException")).body("c").to_string();

@@ -45,7 +45,12 @@ pub type IdpResult<T> = Result<T, IdpError>;
 /// The user-pool operations the auth functions use.
 pub trait IdentityProvider: Send + Sync + 'static {
     /// Registers a user; returns its `sub` and whether it is already confirmed.
-    fn sign_up(&self, username: &str, password: &str, attributes: &[(String, String)]) -> impl Future<Output = IdpResult<(String, bool)>> + Send;
+    fn sign_up(
+        &self,
+        username: &str,
+        password: &str,
+        attributes: &[(String, String)],
+    ) -> impl Future<Output = IdpResult<(String, bool)>> + Send;
     fn confirm_sign_up(&self, username: &str, code: &str) -> impl Future<Output = IdpResult<()>> + Send;
     fn resend_code(&self, username: &str) -> impl Future<Output = IdpResult<()>> + Send;
     fn login(&self, username: &str, password: &str) -> impl Future<Output = IdpResult<Tokens>> + Send;
@@ -171,10 +176,6 @@ impl IdentityProvider for Cognito {
     }
     async fn user_attributes(&self, username: &str) -> IdpResult<HashMap<String, String>> {
         let out = self.client.admin_get_user().user_pool_id(&self.pool_id).username(username).send().await.map_err(map)?;
-        Ok(out
-            .user_attributes()
-            .iter()
-            .map(|a| (a.name().to_string(), a.value().unwrap_or_default().to_string()))
-            .collect())
+        Ok(out.user_attributes().iter().map(|a| (a.name().to_string(), a.value().unwrap_or_default().to_string())).collect())
     }
 }

@@ -26,7 +26,9 @@ pub async fn dispatch<I: IdentityProvider>(function: &str, auth: &Auth<I>, req: 
         "LoginFunction" => edge::run("POST /auth/login", auth, req, handlers::login).await,
         "RefreshFunction" => edge::run("POST /auth/refresh", auth, req, handlers::refresh).await,
         "ForgotPasswordFunction" => edge::run("POST /auth/forgot-password", auth, req, handlers::forgot_password).await,
-        "ConfirmForgotPasswordFunction" => edge::run("POST /auth/confirm-forgot-password", auth, req, handlers::confirm_forgot_password).await,
+        "ConfirmForgotPasswordFunction" => {
+            edge::run("POST /auth/confirm-forgot-password", auth, req, handlers::confirm_forgot_password).await
+        }
         "DeleteAccountFunction" => edge::run("DELETE /auth/delete-account", auth, req, handlers::delete_account).await,
         "DeleteUserDataFunction" => edge::run("DELETE /user/data", auth, req, handlers::delete_user_data).await,
         "ExportUserDataFunction" => edge::run("GET /user/export", auth, req, handlers::export).await,

@@ -50,12 +50,8 @@ impl ConnectSettings {
 
     /// `BANK_REDIRECT_URIS` (comma-separated, at least one); `None` when unset.
     pub fn from_env() -> Option<Self> {
-        let uris: Vec<String> = std::env::var("BANK_REDIRECT_URIS")
-            .ok()?
-            .split(',')
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty())
-            .collect();
+        let uris: Vec<String> =
+            std::env::var("BANK_REDIRECT_URIS").ok()?.split(',').map(|u| u.trim().to_string()).filter(|u| !u.is_empty()).collect();
         (!uris.is_empty()).then(|| Self::new(uris))
     }
 }
@@ -104,7 +100,10 @@ impl ConnectState {
         let expires = pos.remove("e").and_then(|e| e.parse::<i64>().ok()).ok_or_else(invalid)?;
         let redirect_uri = pos.remove("r").ok_or_else(invalid)?;
         if expires <= now.epoch_seconds() {
-            return Err(ApiError::BadRequest { code: "STATE_EXPIRED", message: "the bank link has expired; start the connection again".into() });
+            return Err(ApiError::BadRequest {
+                code: "STATE_EXPIRED",
+                message: "the bank link has expired; start the connection again".into(),
+            });
         }
         Ok(Self { nonce, expires, redirect_uri })
     }
@@ -158,7 +157,12 @@ pub async fn connect<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Resu
         redirect_url: String,
         expires_at: Timestamp,
     }
-    Reply::ok(&Body { link, state: token, redirect_url: state.redirect_uri, expires_at: now.plus_seconds(state.expires - now.epoch_seconds()) })
+    Reply::ok(&Body {
+        link,
+        state: token,
+        redirect_url: state.redirect_uri,
+        expires_at: now.plus_seconds(state.expires - now.epoch_seconds()),
+    })
 }
 
 // ---- POST /banking/callback -----------------------------------------------------
@@ -307,7 +311,14 @@ pub async fn callback<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Res
 /// exchanged tokens and the provider's permissions, consent from `now` for
 /// `consent`, and due now (in the due index, so the scheduler syncs it even
 /// if the sync queue is unavailable). Named "Bank" until the provider names it.
-pub fn authorised<P: BankProvider>(user: &UserId, id: ConnectionId, provider: &P, tokens: Tokens, consent: Duration, now: Timestamp) -> BankConnection {
+pub fn authorised<P: BankProvider>(
+    user: &UserId,
+    id: ConnectionId,
+    provider: &P,
+    tokens: Tokens,
+    consent: Duration,
+    now: Timestamp,
+) -> BankConnection {
     BankConnection {
         connection_id: id,
         user_id: user.clone(),
@@ -561,7 +572,8 @@ pub async fn remove<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Resul
         };
         let mut actions = vec![TxAction::Delete { key: key.key(), condition: Condition::Version(conn.version) }];
         for a in accounts.iter().take(expenzez_store::TRANSACT_MAX - 1) {
-            actions.push(TxAction::Delete { key: ItemKey::BankAccount(user.clone(), a.account_id.clone()).key(), condition: Condition::None });
+            actions
+                .push(TxAction::Delete { key: ItemKey::BankAccount(user.clone(), a.account_id.clone()).key(), condition: Condition::None });
         }
         match b.table.transact(actions, None).await {
             Ok(()) => break conn.value,

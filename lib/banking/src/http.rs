@@ -120,7 +120,12 @@ struct AccountRow {
 const ACCOUNT_FIELDS: &[&str] =
     &["accountId", "connectionId", "accountType", "currency", "accountNumberMasked", "sortCodeMasked", "balance", "lastSyncAt"];
 
-pub(crate) async fn rows<T: serde::de::DeserializeOwned>(table: &Table, user: &UserId, prefix: &str, fields: &[&str]) -> Result<Vec<T>, ApiError> {
+pub(crate) async fn rows<T: serde::de::DeserializeOwned>(
+    table: &Table,
+    user: &UserId,
+    prefix: &str,
+    fields: &[&str],
+) -> Result<Vec<T>, ApiError> {
     let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(prefix).project(fields);
     Ok(table.query_all_as(&q).await?)
 }

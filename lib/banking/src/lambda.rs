@@ -96,7 +96,13 @@ impl BankProvider for AnyProvider {
             AnyProvider::Demo(p) => p.balance(token, account_id).await,
         }
     }
-    async fn transactions(&self, token: &str, account_id: &str, from: Timestamp, to: Timestamp) -> ProviderResult<Vec<ProviderTransaction>> {
+    async fn transactions(
+        &self,
+        token: &str,
+        account_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> ProviderResult<Vec<ProviderTransaction>> {
         match self {
             AnyProvider::TrueLayer(p) => p.transactions(token, account_id, from, to).await,
             AnyProvider::Demo(p) => p.transactions(token, account_id, from, to).await,

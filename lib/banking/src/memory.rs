@@ -28,7 +28,11 @@ pub struct MemoryProvider {
 
 impl MemoryProvider {
     pub fn new(accounts: Vec<MemoryAccount>) -> Self {
-        Self { accounts: Mutex::new(accounts.into_iter().map(|a| (a.account.account_id.clone(), a)).collect()), refreshes: Mutex::default(), revoked: Mutex::default() }
+        Self {
+            accounts: Mutex::new(accounts.into_iter().map(|a| (a.account.account_id.clone(), a)).collect()),
+            refreshes: Mutex::default(),
+            revoked: Mutex::default(),
+        }
     }
 
     /// Changes the bank's data (between syncs).
@@ -54,7 +58,9 @@ impl MemoryProvider {
         ];
         let gbp = Currency::gbp();
         let mut accounts = Vec::new();
-        for (n, (name, kind)) in [("Current Account", AccountType::Checking), ("Savings Account", AccountType::Savings)].into_iter().enumerate() {
+        for (n, (name, kind)) in
+            [("Current Account", AccountType::Checking), ("Savings Account", AccountType::Savings)].into_iter().enumerate()
+        {
             let id = format!("demo-acc-{seed}-{n}");
             let mut settled = Vec::new();
             for day in 0..days {
@@ -130,7 +136,11 @@ impl MemoryProvider {
 }
 
 fn tokens(n: u64) -> Tokens {
-    Tokens { access_token: format!("memory-access-{n}"), refresh_token: Some(format!("memory-refresh-{n}")), expires_in: Duration::from_secs(3600) }
+    Tokens {
+        access_token: format!("memory-access-{n}"),
+        refresh_token: Some(format!("memory-refresh-{n}")),
+        expires_in: Duration::from_secs(3600),
+    }
 }
 
 impl BankProvider for MemoryProvider {
@@ -155,7 +165,13 @@ impl BankProvider for MemoryProvider {
     async fn balance(&self, _token: &str, account_id: &str) -> ProviderResult<ProviderBalance> {
         Ok(self.account(account_id)?.balance)
     }
-    async fn transactions(&self, _token: &str, account_id: &str, from: Timestamp, to: Timestamp) -> ProviderResult<Vec<ProviderTransaction>> {
+    async fn transactions(
+        &self,
+        _token: &str,
+        account_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> ProviderResult<Vec<ProviderTransaction>> {
         Ok(self.account(account_id)?.settled.into_iter().filter(|t| t.timestamp >= from && t.timestamp <= to).collect())
     }
     async fn pending_transactions(&self, _token: &str, account_id: &str) -> ProviderResult<Vec<ProviderTransaction>> {

@@ -79,10 +79,7 @@ impl ProviderTransaction {
     /// The provider's stable id (SPEC §3): the normalised one, else the
     /// provider's own; `None` when neither is given.
     pub fn stable_id(&self) -> Option<&str> {
-        self.normalised_provider_transaction_id
-            .as_deref()
-            .or(self.provider_transaction_id.as_deref())
-            .filter(|s| !s.trim().is_empty())
+        self.normalised_provider_transaction_id.as_deref().or(self.provider_transaction_id.as_deref()).filter(|s| !s.trim().is_empty())
     }
 }
 
@@ -120,9 +117,7 @@ impl ProviderError {
     pub fn code(&self) -> &str {
         match self {
             ProviderError::Unauthorized => "unauthorized",
-            ProviderError::ReconnectRequired { code }
-            | ProviderError::Retryable { code, .. }
-            | ProviderError::Invalid { code } => code,
+            ProviderError::ReconnectRequired { code } | ProviderError::Retryable { code, .. } | ProviderError::Invalid { code } => code,
         }
     }
 }
@@ -147,7 +142,11 @@ pub trait BankProvider: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> impl Future<Output = ProviderResult<Vec<ProviderTransaction>>> + Send;
-    fn pending_transactions(&self, access_token: &str, account_id: &str) -> impl Future<Output = ProviderResult<Vec<ProviderTransaction>>> + Send;
+    fn pending_transactions(
+        &self,
+        access_token: &str,
+        account_id: &str,
+    ) -> impl Future<Output = ProviderResult<Vec<ProviderTransaction>>> + Send;
     /// What a connection's consent grants (stored with it).
     fn permissions(&self) -> Vec<String> {
         ["info", "accounts", "balance", "transactions", "offline_access"].map(String::from).to_vec()

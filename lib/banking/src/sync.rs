@@ -20,8 +20,8 @@ use crate::provider::*;
 use crate::store::SyncStore;
 use expenzez_api::ledger::{apply_batch, BatchError, Change};
 use expenzez_domain::entities::{
-    AccountProvider, AccountStatus, Balance, BankAccount, BankConnection, ConnectionStatus, Merchant, SyncError as LastError,
-    SyncOutcome, SyncRun, Transaction, TransactionCategory, TransactionSource, TransactionSummary, TransactionType,
+    AccountProvider, AccountStatus, Balance, BankAccount, BankConnection, ConnectionStatus, Merchant, SyncError as LastError, SyncOutcome,
+    SyncRun, Transaction, TransactionCategory, TransactionSource, TransactionSummary, TransactionType,
 };
 use expenzez_domain::ids::{AccountId, ConnectionId, TransactionId, UserId};
 use expenzez_domain::keys::Category;
@@ -404,7 +404,12 @@ fn hex(b: &[u8]) -> String {
 
 /// Writes the account if it changed; returns the connection it belonged to
 /// before, when that was another one (the bank was connected again).
-async fn save_account<S: SyncStore>(store: &S, conn: &BankConnection, f: &Fetched, now: Timestamp) -> Result<Option<ConnectionId>, StoreError> {
+async fn save_account<S: SyncStore>(
+    store: &S,
+    conn: &BankConnection,
+    f: &Fetched,
+    now: Timestamp,
+) -> Result<Option<ConnectionId>, StoreError> {
     let id = account_id(&f.account.account_id);
     let before = store.account(&conn.user_id, &id).await?;
     let a = &f.account;

@@ -47,7 +47,12 @@ impl std::fmt::Debug for TrueLayerConfig {
 }
 
 impl TrueLayerConfig {
-    pub fn new(auth_base_url: impl Into<String>, api_base_url: impl Into<String>, client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+    pub fn new(
+        auth_base_url: impl Into<String>,
+        api_base_url: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
         Self {
             auth_base_url: auth_base_url.into().trim_end_matches('/').to_string(),
             api_base_url: api_base_url.into().trim_end_matches('/').to_string(),
@@ -253,7 +258,13 @@ async fn classify(endpoint: Endpoint, resp: reqwest::Response) -> ProviderError 
 }
 
 fn transport(e: reqwest::Error) -> ProviderError {
-    let code = if e.is_timeout() { "timeout" } else if e.is_decode() { "bad_response" } else { "network" };
+    let code = if e.is_timeout() {
+        "timeout"
+    } else if e.is_decode() {
+        "bad_response"
+    } else {
+        "network"
+    };
     if e.is_decode() {
         return invalid(code);
     }
@@ -262,11 +273,7 @@ fn transport(e: reqwest::Error) -> ProviderError {
 
 impl TrueLayer {
     pub fn new(config: TrueLayerConfig) -> Result<Self, ProviderError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .use_rustls_tls()
-            .build()
-            .map_err(|_| invalid("client_build"))?;
+        let http = reqwest::Client::builder().timeout(config.timeout).use_rustls_tls().build().map_err(|_| invalid("client_build"))?;
         Ok(Self { http, config: std::sync::Arc::new(config) })
     }
 
@@ -387,7 +394,13 @@ impl BankProvider for TrueLayer {
         })
     }
 
-    async fn transactions(&self, access_token: &str, account_id: &str, from: Timestamp, to: Timestamp) -> ProviderResult<Vec<ProviderTransaction>> {
+    async fn transactions(
+        &self,
+        access_token: &str,
+        account_id: &str,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> ProviderResult<Vec<ProviderTransaction>> {
         let path = format!("/accounts/{}/transactions", seg(account_id));
         let raw: Vec<TlTransaction> = self.data(access_token, &path, &[("from", from.to_string()), ("to", to.to_string())]).await?;
         raw.into_iter().map(map_transaction).collect()

@@ -69,12 +69,7 @@ pub struct CacheSettings {
 
 impl Default for CacheSettings {
     fn default() -> Self {
-        Self {
-            max_age: Duration::from_secs(300),
-            max_uses: 10_000,
-            decrypt_capacity: 1_000,
-            decrypt_max_age: Duration::from_secs(300),
-        }
+        Self { max_age: Duration::from_secs(300), max_uses: 10_000, decrypt_capacity: 1_000, decrypt_max_age: Duration::from_secs(300) }
     }
 }
 
@@ -194,9 +189,8 @@ impl FieldCipher {
         let (aead, encrypted_key) = self.encryption_key().await?;
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
         let aad = ctx.aad(FORMAT_V1);
-        let ciphertext = aead
-            .encrypt(&nonce, Payload { msg: plaintext, aad: &aad })
-            .map_err(|_| CryptoError::Malformed("value too long to encrypt"))?;
+        let ciphertext =
+            aead.encrypt(&nonce, Payload { msg: plaintext, aad: &aad }).map_err(|_| CryptoError::Malformed("value too long to encrypt"))?;
         Envelope { version: FORMAT_V1, encrypted_key: &encrypted_key, nonce: &nonce, ciphertext: &ciphertext }.to_bytes()
     }
 
@@ -235,9 +229,8 @@ impl FieldCipher {
     async fn encryption_key(&self) -> Result<(Arc<Aes256Gcm>, Arc<[u8]>), CryptoError> {
         let mut slot = self.current.lock().await;
         let now = self.now_ms();
-        let usable = slot
-            .as_ref()
-            .is_some_and(|k| k.uses < self.settings.max_uses && Self::fresh(k.created_ms, now, self.settings.max_age));
+        let usable =
+            slot.as_ref().is_some_and(|k| k.uses < self.settings.max_uses && Self::fresh(k.created_ms, now, self.settings.max_age));
         if !usable {
             // The old key is dropped (and wiped) before asking for a new one:
             // if the provider fails, nothing expired stays usable.

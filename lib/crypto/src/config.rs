@@ -162,8 +162,9 @@ mod tests {
 
     #[test]
     fn local_with_overrides() {
-        let c = parse(&[(PROVIDER_VAR, "local"), (LOCAL_KEY_VAR, KEY), (MAX_AGE_VAR, "60"), (MAX_USES_VAR, "5"), (DECRYPT_ENTRIES_VAR, "10")])
-            .unwrap();
+        let c =
+            parse(&[(PROVIDER_VAR, "local"), (LOCAL_KEY_VAR, KEY), (MAX_AGE_VAR, "60"), (MAX_USES_VAR, "5"), (DECRYPT_ENTRIES_VAR, "10")])
+                .unwrap();
         assert!(matches!(c.provider, ProviderConfig::Local { .. }));
         assert_eq!((c.cache.max_age, c.cache.max_uses, c.cache.decrypt_capacity), (Duration::from_secs(60), 5, 10));
         assert!(!format!("{c:?}").contains(KEY), "the key never reaches Debug");

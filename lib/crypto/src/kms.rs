@@ -111,18 +111,22 @@ where
         SdkError::DispatchFailure(d) if d.is_io() => unavailable("connection failed"),
         SdkError::DispatchFailure(_) => unavailable("request not sent"),
         SdkError::ResponseError(_) => unavailable("unreadable response"),
-        SdkError::ConstructionFailure(_) => {
-            CryptoError::Refused { provider: "kms", op, code: "ConstructionFailure".into() }
-        }
+        SdkError::ConstructionFailure(_) => CryptoError::Refused { provider: "kms", op, code: "ConstructionFailure".into() },
         _ => unavailable("unknown failure"),
     }
 }
 
 pub(crate) fn classify(op: &'static str, code: &str) -> CryptoError {
     match code {
-        "ThrottlingException" | "RequestLimitExceeded" | "KMSInternalException"
-        | "DependencyTimeoutException" | "KeyUnavailableException" | "ServiceUnavailable" | "InternalFailure"
-        | "InternalServerError" | "Unknown" => CryptoError::Unavailable { provider: "kms", op, detail: code.to_string() },
+        "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "KMSInternalException"
+        | "DependencyTimeoutException"
+        | "KeyUnavailableException"
+        | "ServiceUnavailable"
+        | "InternalFailure"
+        | "InternalServerError"
+        | "Unknown" => CryptoError::Unavailable { provider: "kms", op, detail: code.to_string() },
         // The blob is not one of this key's (another key, tampered, or another
         // encryption context).
         "InvalidCiphertextException" | "IncorrectKeyException" => CryptoError::Integrity,

@@ -20,8 +20,8 @@ mod provider;
 
 pub use cipher::{CacheSettings, Envelope, FieldCipher, FieldContext, FORMAT_V1};
 pub use config::{
-    CipherConfig, ProviderConfig, DECRYPT_ENTRIES_VAR, DECRYPT_MAX_AGE_VAR, KMS_KEY_ID_VAR, LOCAL_KEY_VAR, MAX_AGE_VAR,
-    MAX_USES_VAR, PROVIDER_VAR,
+    CipherConfig, ProviderConfig, DECRYPT_ENTRIES_VAR, DECRYPT_MAX_AGE_VAR, KMS_KEY_ID_VAR, LOCAL_KEY_VAR, MAX_AGE_VAR, MAX_USES_VAR,
+    PROVIDER_VAR,
 };
 pub use error::CryptoError;
 pub use kms::{KmsKeyProvider, ENCRYPTION_CONTEXT};

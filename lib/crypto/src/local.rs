@@ -67,10 +67,11 @@ impl KeyProvider for LocalKeyProvider {
         let mut key = Zeroizing::new([0u8; DATA_KEY_LEN]);
         OsRng.fill_bytes(key.as_mut());
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let sealed = self
-            .wrapping
-            .encrypt(&nonce, Payload { msg: key.as_ref(), aad: WRAP_AAD })
-            .map_err(|_| CryptoError::Unavailable { provider: "local", op: "GenerateDataKey", detail: "wrap failed".into() })?;
+        let sealed = self.wrapping.encrypt(&nonce, Payload { msg: key.as_ref(), aad: WRAP_AAD }).map_err(|_| CryptoError::Unavailable {
+            provider: "local",
+            op: "GenerateDataKey",
+            detail: "wrap failed".into(),
+        })?;
         let mut encrypted = Vec::with_capacity(WRAPPED_LEN);
         encrypted.push(LOCAL_WRAP_TAG);
         encrypted.extend_from_slice(&nonce);
@@ -83,10 +84,8 @@ impl KeyProvider for LocalKeyProvider {
             return Err(CryptoError::Malformed("not a locally wrapped data key"));
         }
         let (nonce, sealed) = encrypted[1..].split_at(NONCE_LEN);
-        let mut plain = self
-            .wrapping
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: WRAP_AAD })
-            .map_err(|_| CryptoError::Integrity)?;
+        let mut plain =
+            self.wrapping.decrypt(Nonce::from_slice(nonce), Payload { msg: sealed, aad: WRAP_AAD }).map_err(|_| CryptoError::Integrity)?;
         let key = PlainKey::from_slice(&plain);
         plain.zeroize();
         key

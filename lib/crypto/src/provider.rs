@@ -88,10 +88,7 @@ impl<P: KeyProvider> CountingProvider<P> {
         Self { inner, generate: AtomicU64::new(0), decrypt: AtomicU64::new(0) }
     }
     pub fn calls(&self) -> ProviderCalls {
-        ProviderCalls {
-            generate_data_key: self.generate.load(Ordering::SeqCst),
-            decrypt_data_key: self.decrypt.load(Ordering::SeqCst),
-        }
+        ProviderCalls { generate_data_key: self.generate.load(Ordering::SeqCst), decrypt_data_key: self.decrypt.load(Ordering::SeqCst) }
     }
     pub fn inner(&self) -> &P {
         &self.inner

@@ -76,9 +76,7 @@ pub fn open(key: &CursorKey, scope: CursorScope<'_>, token: &str) -> Result<Posi
     }
     let (payload, tag) = token.split_once('.').ok_or(CursorError::Malformed)?;
     let tag = B64.decode(tag).map_err(|_| CursorError::Malformed)?;
-    key.mac(scope.owner, scope.query, payload)
-        .verify_slice(&tag)
-        .map_err(|_| CursorError::Forged)?;
+    key.mac(scope.owner, scope.query, payload).verify_slice(&tag).map_err(|_| CursorError::Forged)?;
     let json = B64.decode(payload).map_err(|_| CursorError::Malformed)?;
     serde_json::from_slice(&json).map_err(|_| CursorError::Malformed)
 }

@@ -193,17 +193,13 @@ impl ItemKey {
             Transaction(u, t) => (user_pk(u), format!("{}{t}", prefix::TRANSACTION)),
             MonthlySummary(u, m) => (user_pk(u), format!("{}{m}", prefix::SUMMARY)),
             ChatMessage(u, ts, m) => (user_pk(u), format!("{}{ts}#{m}", prefix::CHAT)),
-            AiAnalysis { user, analysis_type, timeframe } => {
-                (ai_cache_pk(user), format!("{}{analysis_type}#{timeframe}", prefix::DATA))
-            }
+            AiAnalysis { user, analysis_type, timeframe } => (ai_cache_pk(user), format!("{}{analysis_type}#{timeframe}", prefix::DATA)),
             NotificationToken(u, d) => (user_pk(u), format!("{}{d}", prefix::TOKEN)),
             NotificationPreferences(u) => (user_pk(u), "PREFERENCES#NOTIFICATIONS".to_string()),
             Notification(u, ts, n) => (user_pk(u), format!("{}{ts}#{n}", prefix::NOTIFICATION)),
             Budget(u, b) => (user_pk(u), format!("{}{b}", prefix::BUDGET)),
             BudgetAlert(u, a) => (user_pk(u), format!("{}{a}", prefix::ALERT)),
-            ApiCache { endpoint, owner, query_hash } => {
-                (api_cache_pk(endpoint, owner.as_ref()), format!("{}{query_hash}", prefix::DATA))
-            }
+            ApiCache { endpoint, owner, query_hash } => (api_cache_pk(endpoint, owner.as_ref()), format!("{}{query_hash}", prefix::DATA)),
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
@@ -225,11 +221,7 @@ impl ItemKey {
             let (t, f) = sk.strip_prefix(prefix::DATA)?.split_once('#')?;
             check_id("analysisType", t).ok()?;
             check_id("timeframe", f).ok()?;
-            return Some(ItemKey::AiAnalysis {
-                user: UserId::new(user).ok()?,
-                analysis_type: t.into(),
-                timeframe: f.into(),
-            });
+            return Some(ItemKey::AiAnalysis { user: UserId::new(user).ok()?, analysis_type: t.into(), timeframe: f.into() });
         }
         if let Some(rest) = pk.strip_prefix("CACHE#") {
             let (endpoint, owner) = rest.split_once('#')?;
@@ -260,9 +252,7 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         "PREFERENCES#NOTIFICATIONS" => NotificationPreferences(u),
         _ if sk.starts_with(prefix::BANK) => BankConnection(u, ConnectionId::new(&sk[prefix::BANK.len()..]).ok()?),
         _ if sk.starts_with(prefix::ACCOUNT) => BankAccount(u, AccountId::new(&sk[prefix::ACCOUNT.len()..]).ok()?),
-        _ if sk.starts_with(prefix::TRANSACTION) => {
-            Transaction(u, TransactionId::new(&sk[prefix::TRANSACTION.len()..]).ok()?)
-        }
+        _ if sk.starts_with(prefix::TRANSACTION) => Transaction(u, TransactionId::new(&sk[prefix::TRANSACTION.len()..]).ok()?),
         _ if sk.starts_with(prefix::SUMMARY) => MonthlySummary(u, YearMonth::parse(&sk[prefix::SUMMARY.len()..])?),
         _ if sk.starts_with(prefix::CHAT) => {
             let (ts, m) = ts_and(&sk[prefix::CHAT.len()..], |s| MessageId::new(s).ok())?;
@@ -275,9 +265,7 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         }
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
-        _ if sk.starts_with(prefix::IDEMPOTENCY) => {
-            Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?)
-        }
+        _ if sk.starts_with(prefix::IDEMPOTENCY) => Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?),
         _ if sk.starts_with(prefix::SYNC_RUN) => {
             let rest = &sk[prefix::SYNC_RUN.len()..];
             // The connection id has no '#'; the timestamp follows the first one.
@@ -313,11 +301,7 @@ pub fn sync_due_pk(shard: u32) -> String {
 /// GSI1 for a syncable connection (sparse: removed while not syncable).
 /// Sorted by when it is due, so "due now" is `GSI1SK <= now`.
 pub fn gsi1_sync_due(next_sync: Timestamp, user: &UserId, connection: &ConnectionId) -> IndexKey {
-    IndexKey {
-        index: Index::Gsi1,
-        pk: sync_due_pk(sync_shard(connection)),
-        sk: format!("{next_sync}#{user}#{connection}"),
-    }
+    IndexKey { index: Index::Gsi1, pk: sync_due_pk(sync_shard(connection)), sk: format!("{next_sync}#{user}#{connection}") }
 }
 
 /// GSI2 for a transaction: newest first is a descending query.
@@ -366,13 +350,18 @@ mod tests {
             (u.clone(), id()).prop_map(|(u, t)| ItemKey::Transaction(u, TransactionId::new(t).unwrap())),
             (u.clone(), 1970i32..2200, 1u32..=12).prop_map(|(u, year, month)| ItemKey::MonthlySummary(u, YearMonth { year, month })),
             (u.clone(), ts(), id()).prop_map(|(u, t, m)| ItemKey::ChatMessage(u, t, MessageId::new(m).unwrap())),
-            (u.clone(), "[a-z_]{1,20}", "[a-z]{1,10}").prop_map(|(user, analysis_type, timeframe)| ItemKey::AiAnalysis { user, analysis_type, timeframe }),
+            (u.clone(), "[a-z_]{1,20}", "[a-z]{1,10}").prop_map(|(user, analysis_type, timeframe)| ItemKey::AiAnalysis {
+                user,
+                analysis_type,
+                timeframe
+            }),
             (u.clone(), id()).prop_map(|(u, d)| ItemKey::NotificationToken(u, DeviceId::new(d).unwrap())),
             u.clone().prop_map(ItemKey::NotificationPreferences),
             (u.clone(), ts(), id()).prop_map(|(u, t, n)| ItemKey::Notification(u, t, NotificationId::new(n).unwrap())),
             (u.clone(), id()).prop_map(|(u, b)| ItemKey::Budget(u, BudgetId::new(b).unwrap())),
             (u.clone(), id()).prop_map(|(u, a)| ItemKey::BudgetAlert(u, AlertId::new(a).unwrap())),
-            ("[a-z_]{1,20}", proptest::option::of(u.clone()), "[a-f0-9]{1,64}").prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
+            ("[a-z_]{1,20}", proptest::option::of(u.clone()), "[a-f0-9]{1,64}")
+                .prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
             (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
@@ -403,7 +392,8 @@ mod tests {
         assert_eq!(ItemKey::Profile(u.clone()).key(), Key { pk: "USER#550e8400-e29b-41d4-a716-446655440000".into(), sk: "PROFILE".into() });
         let c = Category::new("food").unwrap();
         assert!(!gsi3_transaction(&u, &Category::new("food_and_drink").unwrap(), Timestamp::from_millis(0).unwrap())
-            .sk.starts_with(&gsi3_category_prefix(&c)));
+            .sk
+            .starts_with(&gsi3_category_prefix(&c)));
         assert!(sync_shard(&ConnectionId::new("c1").unwrap()) < SYNC_SHARDS);
     }
 }

@@ -28,8 +28,7 @@ pub fn sort_code(code: &str) -> String {
 
 /// `GB33 BUKB 2020 1555 5555 55` → `GB33****5555`.
 pub fn iban(iban: &str) -> String {
-    let compact: Vec<char> =
-        iban.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
+    let compact: Vec<char> = iban.chars().filter(|c| !c.is_whitespace()).map(|c| c.to_ascii_uppercase()).collect();
     // The shortest IBANs (Norway) have 15 characters; anything under 12 would
     // show most of itself.
     if compact.len() < 12 || !compact.iter().all(char::is_ascii_alphanumeric) {

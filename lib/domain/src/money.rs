@@ -50,10 +50,7 @@ impl Money {
         if d.normalize().scale() > MINOR_UNIT_SCALE {
             return Err(MoneyError::TooPrecise);
         }
-        let minor = d
-            .checked_mul(Decimal::from(10i64.pow(MINOR_UNIT_SCALE)))
-            .and_then(|m| m.to_i64())
-            .ok_or(MoneyError::OutOfRange)?;
+        let minor = d.checked_mul(Decimal::from(10i64.pow(MINOR_UNIT_SCALE))).and_then(|m| m.to_i64()).ok_or(MoneyError::OutOfRange)?;
         if minor.abs() > MAX_ABS_MINOR {
             return Err(MoneyError::OutOfRange);
         }

@@ -99,9 +99,8 @@ where
     match err {
         SdkError::ServiceError(ref se) => {
             let code = se.err().code().unwrap_or("Unknown").to_string();
-            classify_code(op, &code, se.err().message().unwrap_or_default()).unwrap_or_else(|| {
-                StoreError::Unavailable { op, source: Box::new(err) }
-            })
+            classify_code(op, &code, se.err().message().unwrap_or_default())
+                .unwrap_or_else(|| StoreError::Unavailable { op, source: Box::new(err) })
         }
         SdkError::ConstructionFailure(_) => StoreError::Invalid(format!("{op}: request could not be built")),
         other => StoreError::Unavailable { op, source: Box::new(other) },
@@ -112,9 +111,7 @@ where
 pub(crate) fn classify_code(op: &'static str, code: &str, message: &str) -> Option<StoreError> {
     Some(match code {
         "ConditionalCheckFailedException" | "TransactionConflictException" => StoreError::Conflict { op },
-        "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" => {
-            StoreError::Throttled { op }
-        }
+        "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" => StoreError::Throttled { op },
         "InternalServerError" | "ServiceUnavailable" | "InternalFailure" | "Unknown" => return None,
         _ => StoreError::Rejected { op, code: code.to_string(), message: message.chars().take(300).collect() },
     })

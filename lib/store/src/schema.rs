@@ -4,8 +4,8 @@
 
 use crate::error::{from_sdk, StoreError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde::Deserialize;
@@ -63,22 +63,16 @@ pub struct TableDef {
 impl TableDef {
     /// Reads the single `AWS::DynamoDB::Table` resource of a SAM/CloudFormation template.
     pub fn from_template(path: &Path) -> Result<TableDef, StoreError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| StoreError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| StoreError::Invalid(format!("cannot read {}: {e}", path.display())))?;
         Self::from_template_str(&text)
     }
 
     pub fn from_template_str(text: &str) -> Result<TableDef, StoreError> {
-        let doc: serde_yaml::Value =
-            serde_yaml::from_str(text).map_err(|e| StoreError::Invalid(format!("template is not YAML: {e}")))?;
-        let resources = doc
-            .get("Resources")
-            .and_then(|r| r.as_mapping())
-            .ok_or_else(|| StoreError::Invalid("template has no Resources".into()))?;
-        let tables: Vec<&serde_yaml::Value> = resources
-            .values()
-            .filter(|r| r.get("Type").and_then(|t| t.as_str()) == Some("AWS::DynamoDB::Table"))
-            .collect();
+        let doc: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| StoreError::Invalid(format!("template is not YAML: {e}")))?;
+        let resources =
+            doc.get("Resources").and_then(|r| r.as_mapping()).ok_or_else(|| StoreError::Invalid("template has no Resources".into()))?;
+        let tables: Vec<&serde_yaml::Value> =
+            resources.values().filter(|r| r.get("Type").and_then(|t| t.as_str()) == Some("AWS::DynamoDB::Table")).collect();
         let [table] = tables.as_slice() else {
             return Err(StoreError::Invalid(format!("expected one AWS::DynamoDB::Table, found {}", tables.len())));
         };
@@ -116,9 +110,7 @@ impl TableDef {
             let mut gsi = GlobalSecondaryIndex::builder().index_name(&g.index_name).projection(
                 Projection::builder()
                     .projection_type(ProjectionType::from(g.projection.projection_type.as_str()))
-                    .set_non_key_attributes(
-                        (!g.projection.non_key_attributes.is_empty()).then(|| g.projection.non_key_attributes.clone()),
-                    )
+                    .set_non_key_attributes((!g.projection.non_key_attributes.is_empty()).then(|| g.projection.non_key_attributes.clone()))
                     .build(),
             );
             for k in &g.key_schema {

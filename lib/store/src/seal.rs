@@ -16,11 +16,7 @@ use expenzez_domain::entities::RESTRICTED_ATTRIBUTES;
 use zeroize::Zeroize;
 
 /// Encrypts each of `restricted` present in `item`; refuses without a cipher.
-pub(crate) async fn seal(
-    cipher: Option<&FieldCipher>,
-    restricted: &[&'static str],
-    item: &mut Item,
-) -> Result<(), StoreError> {
+pub(crate) async fn seal(cipher: Option<&FieldCipher>, restricted: &[&'static str], item: &mut Item) -> Result<(), StoreError> {
     for &attribute in restricted {
         match item.get(attribute) {
             None | Some(AttributeValue::Null(_)) => continue,
@@ -56,11 +52,7 @@ pub(crate) fn check_raw(item: &Item) -> Result<(), StoreError> {
 }
 
 /// Decrypts each of `restricted` present in `item` back into a String.
-pub(crate) async fn open(
-    cipher: Option<&FieldCipher>,
-    restricted: &[&'static str],
-    item: &mut Item,
-) -> Result<(), StoreError> {
+pub(crate) async fn open(cipher: Option<&FieldCipher>, restricted: &[&'static str], item: &mut Item) -> Result<(), StoreError> {
     for &attribute in restricted {
         match item.get(attribute) {
             None | Some(AttributeValue::Null(_)) => continue,

@@ -3,9 +3,7 @@ use crate::error::{from_sdk, StoreError};
 use crate::item::{check_type, from_item, from_item_any, is_expired, key_item, key_of, n, to_item, Item, Versioned};
 use crate::query::{Page, Query, RawPage, SortKey};
 use crate::seal::{check_raw, open, redact, refuse_plaintext, refuse_sealed, seal};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use expenzez_crypto::FieldCipher;
 use expenzez_domain::cursor::{self, CursorKey, CursorScope, Position};
@@ -56,11 +54,9 @@ impl Condition {
     pub(crate) fn expression(self) -> Option<(String, HashMap<String, String>, HashMap<String, AttributeValue>)> {
         match self {
             Condition::None => None,
-            Condition::MustNotExist => Some((
-                "attribute_not_exists(#pk)".into(),
-                HashMap::from([("#pk".into(), keys::PK.into())]),
-                HashMap::new(),
-            )),
+            Condition::MustNotExist => {
+                Some(("attribute_not_exists(#pk)".into(), HashMap::from([("#pk".into(), keys::PK.into())]), HashMap::new()))
+            }
             Condition::Version(v) => Some((
                 "#iv = :expectedVersion".into(),
                 HashMap::from([("#iv".into(), keys::ITEM_VERSION.into())]),
@@ -198,12 +194,8 @@ impl Table {
     pub async fn put<E: Entity>(&self, entity: &E, condition: Condition) -> Result<u64, StoreError> {
         let version = condition.next_version();
         let item = self.encode_item(entity, version).await?;
-        let req = self
-            .client()
-            .put_item()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
+        let req =
+            self.client().put_item().table_name(self.name()).set_item(Some(item)).return_consumed_capacity(ReturnConsumedCapacity::Indexes);
         let req = conditioned!(req, condition);
         let out = req.send().await.map_err(|e| from_sdk("PutItem", e))?;
         self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
@@ -244,7 +236,12 @@ impl Table {
     /// For the few writers that must not read (and so decrypt) the whole item,
     /// such as the sync dispatcher's lease on a connection. Restricted and key
     /// attributes are refused: those change only through typed writes.
-    pub async fn set_fields(&self, key: &ItemKey, set: &[(&str, AttributeValue)], expect: &[(&str, AttributeValue)]) -> Result<bool, StoreError> {
+    pub async fn set_fields(
+        &self,
+        key: &ItemKey,
+        set: &[(&str, AttributeValue)],
+        expect: &[(&str, AttributeValue)],
+    ) -> Result<bool, StoreError> {
         if set.is_empty() {
             return Err(StoreError::Invalid("set_fields needs at least one attribute".into()));
         }
@@ -362,10 +359,8 @@ impl Table {
         };
         let (pk_attr, sk_attr) = q.key_attributes();
         let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string()), ("#ttl".to_string(), keys::TTL.to_string())]);
-        let mut values = HashMap::from([
-            (":pk".to_string(), AttributeValue::S(q.pk.clone())),
-            (":now".to_string(), n(self.now().epoch_seconds())),
-        ]);
+        let mut values =
+            HashMap::from([(":pk".to_string(), AttributeValue::S(q.pk.clone())), (":now".to_string(), n(self.now().epoch_seconds()))]);
         let mut key_cond = "#pk = :pk".to_string();
         if let Some(sk) = &q.sk {
             names.insert("#sk".into(), sk_attr.into());
@@ -467,12 +462,8 @@ impl Table {
             .try_collect()
             .await?;
         let now = self.now().epoch_seconds();
-        let mut by_key: HashMap<Key, Item> = found
-            .into_iter()
-            .flatten()
-            .filter(|i| !is_expired(i, now))
-            .filter_map(|i| key_of(&i).map(|k| (k, i)))
-            .collect();
+        let mut by_key: HashMap<Key, Item> =
+            found.into_iter().flatten().filter(|i| !is_expired(i, now)).filter_map(|i| key_of(&i).map(|k| (k, i))).collect();
         let mut out = Vec::with_capacity(by_key.len());
         for item in wanted.iter().filter_map(|k| by_key.remove(k)) {
             out.push(self.decode_item::<E>(item).await?);
@@ -501,11 +492,7 @@ impl Table {
             if let Some(mut r) = out.responses.take() {
                 found.extend(r.remove(self.name()).unwrap_or_default());
             }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(self.name()))
-                .map(|ka| ka.keys)
-                .unwrap_or_default();
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(self.name())).map(|ka| ka.keys).unwrap_or_default();
             if pending.is_empty() {
                 return Ok(found);
             }

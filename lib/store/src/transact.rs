@@ -12,10 +12,19 @@ use expenzez_domain::keys::{ItemKey, Key};
 /// One action of an all-or-nothing TransactWriteItems.
 #[derive(Debug, Clone)]
 pub enum TxAction {
-    Put { item: Item, condition: Condition },
-    Delete { key: Key, condition: Condition },
+    Put {
+        item: Item,
+        condition: Condition,
+    },
+    Delete {
+        key: Key,
+        condition: Condition,
+    },
     /// Requires a condition on an item the transaction does not write.
-    Check { key: Key, condition: Condition },
+    Check {
+        key: Key,
+        condition: Condition,
+    },
 }
 
 impl TxAction {

@@ -28,7 +28,8 @@ async fn table(client: &aws_sdk_dynamodb::Client, clock: Arc<FixedClock>) -> any
     // Tokens are restricted fields: a local-key cipher, as offline tools use.
     let key = expenzez_store::crypto::LocalKeyProvider::new(b"expenzez-bench-local-field-key-3")?;
     let cipher = expenzez_store::crypto::FieldCipher::new(Arc::new(key), Default::default(), clock.clone());
-    Ok(Table::new(client.clone(), TableConfig::new(name, CursorKey::new(vec![0u8; 32]).expect("32 bytes")), clock).with_cipher(Arc::new(cipher)))
+    Ok(Table::new(client.clone(), TableConfig::new(name, CursorKey::new(vec![0u8; 32]).expect("32 bytes")), clock)
+        .with_cipher(Arc::new(cipher)))
 }
 
 fn uuid_like() -> String {
@@ -71,7 +72,13 @@ async fn main() -> anyhow::Result<()> {
             bank_name: "Bench Bank".into(),
             logo: None,
         },
-        balance: ProviderBalance { currency: Currency::gbp(), available: Money::ZERO, current: Money::ZERO, overdraft: None, updated_at: now },
+        balance: ProviderBalance {
+            currency: Currency::gbp(),
+            available: Money::ZERO,
+            current: Money::ZERO,
+            overdraft: None,
+            updated_at: now,
+        },
         settled,
         pending: Vec::new(),
     }]);
@@ -90,7 +97,12 @@ async fn main() -> anyhow::Result<()> {
 
     // Raw BatchWriteItem of the very same items, on the same server.
     let q = Query::table(user.as_str(), keys::user_pk(&user)).begins_with(keys::prefix::TRANSACTION);
-    let txns: Vec<Transaction> = synced.query_all_items(&q).await?.into_iter().map(|i| Table::decode::<Transaction>(i).map(|v| v.value)).collect::<Result<_, _>>()?;
+    let txns: Vec<Transaction> = synced
+        .query_all_items(&q)
+        .await?
+        .into_iter()
+        .map(|i| Table::decode::<Transaction>(i).map(|v| v.value))
+        .collect::<Result<_, _>>()?;
     let raw = table(&client, clock.clone()).await?;
     let started = Instant::now();
     raw.batch_put(&txns).await?;

@@ -51,7 +51,13 @@ async fn main() -> anyhow::Result<()> {
         }
     });
     banking.queue = Some(std::sync::Arc::new(queue));
-    let api = LocalApi { routes: template::routes(&tpl), authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url), table, auth, banking };
+    let api = LocalApi {
+        routes: template::routes(&tpl),
+        authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
+        table,
+        auth,
+        banking,
+    };
     let running = api.start(([127, 0, 0, 1], port).into()).await?;
     let url = running.url();
     let mut out = std::io::stdout();

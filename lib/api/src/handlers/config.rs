@@ -58,7 +58,10 @@ fn type_of(v: &Value) -> ConfigDataType {
 /// `range {min,max}`, `enum {values}`, `length {max}`, `object {required}`.
 pub fn check_value(value: &Value, data_type: ConfigDataType, validation: Option<&ConfigValidation>) -> Result<(), FieldError> {
     if value.is_null() || type_of(value) != data_type {
-        return Err(FieldError::new("value", format!("must be of type {}", serde_json::to_value(data_type).unwrap_or_default().as_str().unwrap_or("?"))));
+        return Err(FieldError::new(
+            "value",
+            format!("must be of type {}", serde_json::to_value(data_type).unwrap_or_default().as_str().unwrap_or("?")),
+        ));
     }
     if serde_json::to_string(value).map(|s| s.len()).unwrap_or(usize::MAX) > 16 * 1024 {
         return Err(FieldError::new("value", "must be at most 16 KB of JSON"));
@@ -197,16 +200,19 @@ pub async fn put<S: ConfigStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> 
         match store.save_setting(&config, condition).await {
             Ok(_) => {
                 let status = if created { http::StatusCode::CREATED } else { http::StatusCode::OK };
-                return Reply::with_status(status, &SettingBody {
-                    setting: SettingView {
-                        setting_name: config.setting_name.as_str(),
-                        value: &config.value,
-                        previous_value: &config.previous_value,
-                        version: &config.version,
-                        updated_at: config.updated_at,
-                        updated_by: &config.updated_by,
+                return Reply::with_status(
+                    status,
+                    &SettingBody {
+                        setting: SettingView {
+                            setting_name: config.setting_name.as_str(),
+                            value: &config.value,
+                            previous_value: &config.previous_value,
+                            version: &config.version,
+                            updated_at: config.updated_at,
+                            updated_by: &config.updated_by,
+                        },
                     },
-                })
+                );
             }
             Err(e) if e.is_conflict() => continue,
             Err(e) => return Err(e.into()),

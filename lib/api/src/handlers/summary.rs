@@ -57,11 +57,8 @@ pub async fn get<S: SummaryStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
         Some(m) => Some(YearMonth::parse(&m).ok_or_else(|| ApiError::validation("month", "must be YYYY-MM"))?),
         None => None,
     };
-    let (summaries, first, last) = tokio::try_join!(
-        store.summaries(user),
-        store.edge_transaction_time(user, false),
-        store.edge_transaction_time(user, true)
-    )?;
+    let (summaries, first, last) =
+        tokio::try_join!(store.summaries(user), store.edge_transaction_time(user, false), store.edge_transaction_time(user, true))?;
     let overflow = || ApiError::Internal;
     let (mut credit, mut debit, mut count) = (Money::ZERO, Money::ZERO, 0u64);
     let mut months = Vec::new();
@@ -86,8 +83,11 @@ pub async fn get<S: SummaryStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
         last_transaction_date: last,
         months_with_data: months,
         month,
-        month_totals: month_summary.as_ref().map(|s| s.as_ref().map(|s| CategoryView::from(&s.totals)).unwrap_or_else(|| CategoryView::from(&Totals::default()))),
-        by_category: month_summary.map(|s| s.map(|s| s.by_category.iter().map(|(k, v)| (k.clone(), CategoryView::from(v))).collect()).unwrap_or_default()),
+        month_totals: month_summary
+            .as_ref()
+            .map(|s| s.as_ref().map(|s| CategoryView::from(&s.totals)).unwrap_or_else(|| CategoryView::from(&Totals::default()))),
+        by_category: month_summary
+            .map(|s| s.map(|s| s.by_category.iter().map(|(k, v)| (k.clone(), CategoryView::from(v))).collect()).unwrap_or_default()),
     };
     Reply::ok(&Body { summary: view })
 }

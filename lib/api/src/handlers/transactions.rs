@@ -204,7 +204,13 @@ impl NewTransaction {
             timestamp,
             processing_date: None,
             value_date: None,
-            category: TransactionCategory { primary: category, secondary: None, confidence: 1.0, user_modified: true, provider_primary: None },
+            category: TransactionCategory {
+                primary: category,
+                secondary: None,
+                confidence: 1.0,
+                user_modified: true,
+                provider_primary: None,
+            },
             merchant: merchant.map(|name| Merchant { name, category: None, logo: None, location: None }),
             transaction_type: if amount.is_negative() { TransactionType::Debit } else { TransactionType::Credit },
             transaction_code: None,
@@ -228,7 +234,10 @@ impl NewTransaction {
 pub async fn create<S: LedgerStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let idempotency = match ctx.header("idempotency-key") {
-        Some(k) => Some(IdempotencyKey::new(k.trim()).map_err(|_| ApiError::validation("Idempotency-Key", "must be 1 to 128 printable characters without '#'"))?),
+        Some(k) => Some(
+            IdempotencyKey::new(k.trim())
+                .map_err(|_| ApiError::validation("Idempotency-Key", "must be 1 to 128 printable characters without '#'"))?,
+        ),
         None => None,
     };
     let request_hash = hex(&Sha256::digest(ctx.body_bytes()));
@@ -270,11 +279,9 @@ pub async fn create<S: LedgerStore>(store: S, ctx: Ctx) -> Result<Reply, ApiErro
 
 async fn replay<S: LedgerStore>(store: &S, user: &UserId, key: &IdempotencyKey, request_hash: &str) -> Result<Option<Reply>, ApiError> {
     match store.idempotency_record(user, key).await? {
-        Some(r) if r.request_hash == request_hash => Ok(Some(Reply {
-            status: StatusCode::from_u16(r.status_code).unwrap_or(StatusCode::OK),
-            body: r.response_body,
-            etag: None,
-        })),
+        Some(r) if r.request_hash == request_hash => {
+            Ok(Some(Reply { status: StatusCode::from_u16(r.status_code).unwrap_or(StatusCode::OK), body: r.response_body, etag: None }))
+        }
         Some(_) => Err(ApiError::Conflict {
             code: "IDEMPOTENCY_KEY_REUSED",
             message: "This Idempotency-Key was used for a different request.".into(),
@@ -328,7 +335,10 @@ impl TransactionUpdate {
         }
         let description = self.description.as_deref().map(|d| check_text(&mut errors, "description", d, 200, true));
         let merchant = self.merchant.as_deref().map(|m| check_text(&mut errors, "merchant", m, 100, false));
-        let category = self.category.as_deref().and_then(|c| Category::new(c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
+        let category = self
+            .category
+            .as_deref()
+            .and_then(|c| Category::new(c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
         let date = self.date.as_deref().and_then(|d| parse_date(&mut errors, "date", d, now));
         let tags = check_tags(&mut errors, &self.tags);
         if !errors.is_empty() {
@@ -439,9 +449,10 @@ impl ListRequest {
                 errors.push(FieldError::new("endDate", "must not be before startDate"));
             }
         }
-        let category = ctx.query("category").filter(|c| !c.trim().is_empty() && c != "all").and_then(|c| {
-            Category::new(&c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok()
-        });
+        let category = ctx
+            .query("category")
+            .filter(|c| !c.trim().is_empty() && c != "all")
+            .and_then(|c| Category::new(&c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
         let kind = ctx.query("type").filter(|t| !t.is_empty() && t != "all").and_then(|t| match t.as_str() {
             "debit" => Some(AppType::Debit),
             "credit" => Some(AppType::Credit),

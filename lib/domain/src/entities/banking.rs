@@ -1,12 +1,12 @@
 use super::{ttl_after_days, Entity};
 use crate::ids::{AccountId, ConnectionId, TransactionId, UserId};
 use crate::keys::{gsi1_sync_due, gsi2_transaction, gsi3_transaction, Category, IndexKey, ItemKey};
-use crate::money::{Currency, Money};
 use crate::mask;
+use crate::money::{Currency, Money};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use serde_with::skip_serializing_none;
+use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -491,7 +491,11 @@ pub(crate) mod tests {
             created_at: at,
             updated_at: at,
             last_sync_at: at,
-            transaction_summary: TransactionSummary { total_transactions: 0, last_transaction_date: None, average_monthly_spending: Money::ZERO },
+            transaction_summary: TransactionSummary {
+                total_transactions: 0,
+                last_transaction_date: None,
+                average_monthly_spending: Money::ZERO,
+            },
         }
     }
 

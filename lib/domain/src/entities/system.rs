@@ -40,11 +40,7 @@ impl ApiCache {
 impl Entity for ApiCache {
     const ENTITY_TYPE: &'static str = "API_CACHE";
     fn item_key(&self) -> ItemKey {
-        ItemKey::ApiCache {
-            endpoint: self.endpoint.clone(),
-            owner: self.user_id.clone(),
-            query_hash: self.query_hash.clone(),
-        }
+        ItemKey::ApiCache { endpoint: self.endpoint.clone(), owner: self.user_id.clone(), query_hash: self.query_hash.clone() }
     }
 }
 
