@@ -322,3 +322,24 @@ impl Entity for NotificationHistory {
         ItemKey::Notification(self.user_id.clone(), self.sent_at, self.notification_id.clone())
     }
 }
+
+/// A request to notify a user, as it travels on the notification queue (SQS,
+/// JSON body) from its producers (budget alerts, bank sync, bills, security
+/// events) to the notifier. Not stored: the notifier decides from the user's
+/// preferences whether and when to deliver it, and writes a
+/// [`NotificationHistory`] for what it delivered. `requestId` is deterministic
+/// per event (e.g. the alert id), so a message delivered twice notifies once.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationRequest {
+    pub request_id: String,
+    pub user_id: UserId,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    pub priority: NotificationPriority,
+    pub title: String,
+    pub message: String,
+    pub data: Option<NotificationData>,
+    pub created_at: Timestamp,
+}
