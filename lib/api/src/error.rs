@@ -47,6 +47,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after: u32 },
+    /// 429 over a quota, with a message the app reads (e.g. the assistant's daily limit).
+    #[error("limit reached")]
+    Limited { code: &'static str, message: String, retry_after: u32 },
     #[error("a dependency is unavailable")]
     Unavailable { retry_after: u32 },
     #[error("internal error")]
@@ -69,7 +72,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,7 +82,10 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::MalformedJson => "MALFORMED_JSON",
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } | ApiError::ForbiddenCode { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::ForbiddenCode { code, .. }
+            | ApiError::Limited { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Forbidden => "FORBIDDEN",
             ApiError::NotFound => "NOT_FOUND",
@@ -105,7 +111,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
-            ApiError::TooManyRequests { .. } => "Too many requests",
+            ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => "Too many requests",
             ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -114,9 +120,10 @@ impl ApiError {
     /// What a person reads (`detail`, `message`, `error.message`).
     fn detail(&self) -> String {
         match self {
-            ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } | ApiError::ForbiddenCode { message, .. } => {
-                message.clone()
-            }
+            ApiError::BadRequest { message, .. }
+            | ApiError::Conflict { message, .. }
+            | ApiError::ForbiddenCode { message, .. }
+            | ApiError::Limited { message, .. } => message.clone(),
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),
             ApiError::Unauthorized => "Missing or invalid access token.".into(),
@@ -134,7 +141,9 @@ impl ApiError {
 
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } => Some(*retry_after),
+            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } | ApiError::Limited { retry_after, .. } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }

@@ -9,10 +9,14 @@
 //!   transaction change, so monthly figures are one GetItem, not a scan of a month.
 //! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+//! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
+//!   The daily limit counts here, not in the chat: deleting one's chat history must not
+//!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
 
 use crate::email::Email;
 use crate::ids::*;
 use crate::time::{Timestamp, YearMonth};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -136,7 +140,7 @@ pub const GLOBAL_OWNER: &str = "GLOBAL";
 /// Every endpoint that keeps a per-user API cache (`CACHE#{endpoint}#{userId}`).
 /// Erasure of a user's data queries each of these partitions, so a new
 /// per-user cache endpoint must be listed here.
-pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts"];
+pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts", "bills"];
 
 /// Sort-key prefixes for `begins_with` queries inside a user's partition.
 pub mod prefix {
@@ -151,6 +155,7 @@ pub mod prefix {
     pub const ALERT: &str = "ALERT#";
     pub const SYNC_RUN: &str = "SYNC#";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
+    pub const AI_USAGE: &str = "USAGE#AI#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
@@ -180,6 +185,7 @@ pub enum ItemKey {
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
+    AiUsage(UserId, NaiveDate),
 }
 
 impl ItemKey {
@@ -203,6 +209,7 @@ impl ItemKey {
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
+            AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
         };
         Key { pk, sk }
     }
@@ -265,6 +272,12 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         }
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
+        _ if sk.starts_with(prefix::AI_USAGE) => {
+            let d = &sk[prefix::AI_USAGE.len()..];
+            let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
+            (date.format("%Y-%m-%d").to_string() == d).then_some(())?;
+            AiUsage(u, date)
+        }
         _ if sk.starts_with(prefix::IDEMPOTENCY) => Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?),
         _ if sk.starts_with(prefix::SYNC_RUN) => {
             let rest = &sk[prefix::SYNC_RUN.len()..];
@@ -364,7 +377,9 @@ mod tests {
                 .prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
-            (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u, 0i64..100_000)
+                .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
         ]
     }
 
