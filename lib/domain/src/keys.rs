@@ -9,6 +9,8 @@
 //!   transaction change, so monthly figures are one GetItem, not a scan of a month.
 //! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+//! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
+//!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 
 use crate::email::Email;
 use crate::ids::*;
@@ -180,6 +182,9 @@ pub enum ItemKey {
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
+    /// One rate-limit window: `scope` names the route, `subject` the caller
+    /// (a hash, never an address), `window` its start in epoch seconds.
+    RateWindow { scope: String, subject: String, window: i64 },
 }
 
 impl ItemKey {
@@ -203,6 +208,7 @@ impl ItemKey {
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
+            RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
     }
@@ -230,6 +236,14 @@ impl ItemKey {
             let query_hash = sk.strip_prefix(prefix::DATA)?;
             check_id("queryHash", query_hash).ok()?;
             return Some(ItemKey::ApiCache { endpoint: endpoint.into(), owner, query_hash: query_hash.into() });
+        }
+        if let Some(rest) = pk.strip_prefix("RATE#") {
+            let (scope, subject) = rest.split_once('#')?;
+            check_id("scope", scope).ok()?;
+            check_id("subject", subject).ok()?;
+            let window: i64 = sk.strip_prefix("WINDOW#")?.parse().ok()?;
+            (sk == format!("WINDOW#{window}")).then_some(())?;
+            return Some(ItemKey::RateWindow { scope: scope.into(), subject: subject.into(), window });
         }
         if pk == CONFIG_PK {
             return SettingName::new(sk.strip_prefix(prefix::SETTING)?).ok().map(ItemKey::SystemConfig);
@@ -365,6 +379,11 @@ mod tests {
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
             (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
+                scope,
+                subject,
+                window
+            }),
         ]
     }
 
