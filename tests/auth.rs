@@ -326,12 +326,13 @@ async fn the_apps_sign_up_and_recovery_flows() {
     let (s, b) = post(&env, "/auth/forgot-password", json!({"username": nobody})).await;
     assert_eq!((s, b["email"].as_str()), (200, Some("n***@example.com")), "the same answer for nobody: {b}");
     let new_pw = "Brand-new-Passw0rd";
-    let (s, b) = post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": "654321", "newPassword": new_pw}))
-        .await;
+    let (s, b) =
+        post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": "654321", "newPassword": new_pw})).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": PW})).await.0, 401);
     assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": new_pw})).await.0, 200);
-    let (s, b) = post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": "1", "newPassword": "weak"})).await;
+    let (s, b) =
+        post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": "1", "newPassword": "weak"})).await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(b["error"]["details"].as_array().unwrap().len(), 2, "{b}");
 

@@ -32,7 +32,13 @@ pub async fn hit(table: &Table, limit: Limit, caller: &str) -> Result<(), ApiErr
         }
         let (next, condition) = match table.get_consistent::<RateWindow>(&key).await? {
             None => (
-                RateWindow { scope: limit.scope.into(), subject: subject.clone(), window_start: window, count: 1, ttl: window + limit.window_seconds },
+                RateWindow {
+                    scope: limit.scope.into(),
+                    subject: subject.clone(),
+                    window_start: window,
+                    count: 1,
+                    ttl: window + limit.window_seconds,
+                },
                 Condition::MustNotExist,
             ),
             Some(w) if w.value.count >= limit.max => return Err(ApiError::TooManyRequests { retry_after }),

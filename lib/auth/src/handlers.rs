@@ -246,7 +246,11 @@ pub struct Confirm {
 
 impl Confirm {
     fn identifier(&self, errors: &mut Vec<FieldError>) -> Option<String> {
-        identifier_field(errors, if self.email.is_some() { "email" } else { "username" }, self.email.as_deref().or(self.username.as_deref()))
+        identifier_field(
+            errors,
+            if self.email.is_some() { "email" } else { "username" },
+            self.email.as_deref().or(self.username.as_deref()),
+        )
     }
 }
 

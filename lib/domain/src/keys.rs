@@ -172,19 +172,31 @@ pub enum ItemKey {
     Transaction(UserId, TransactionId),
     MonthlySummary(UserId, YearMonth),
     ChatMessage(UserId, Timestamp, MessageId),
-    AiAnalysis { user: UserId, analysis_type: String, timeframe: String },
+    AiAnalysis {
+        user: UserId,
+        analysis_type: String,
+        timeframe: String,
+    },
     NotificationToken(UserId, DeviceId),
     NotificationPreferences(UserId),
     Notification(UserId, Timestamp, NotificationId),
     Budget(UserId, BudgetId),
     BudgetAlert(UserId, AlertId),
-    ApiCache { endpoint: String, owner: Option<UserId>, query_hash: String },
+    ApiCache {
+        endpoint: String,
+        owner: Option<UserId>,
+        query_hash: String,
+    },
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
     /// One rate-limit window: `scope` names the route, `subject` the caller
     /// (a hash, never an address), `window` its start in epoch seconds.
-    RateWindow { scope: String, subject: String, window: i64 },
+    RateWindow {
+        scope: String,
+        subject: String,
+        window: i64,
+    },
 }
 
 impl ItemKey {

@@ -224,7 +224,9 @@ mod tests {
         assert_eq!(parse_date("1990-04-05"), Some(d));
         assert_eq!(parse_date("04/05/1990"), Some(d));
         assert_eq!(parse_date("4/5/1990"), Some(d));
-        for bad in ["1990-13-45", "1990-02-30", "02/30/1990", "13/01/1990", "1990-4-5", "90-04-05", "1990/04/05", "", "x", "1990-04-05T00:00"] {
+        for bad in
+            ["1990-13-45", "1990-02-30", "02/30/1990", "13/01/1990", "1990-4-5", "90-04-05", "1990/04/05", "", "x", "1990-04-05T00:00"]
+        {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
         assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
