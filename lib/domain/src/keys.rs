@@ -12,6 +12,8 @@
 //! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
 //!   The daily limit counts here, not in the chat: deleting one's chat history must not
 //!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
+//! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
+//!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 
 use crate::email::Email;
 use crate::ids::*;
@@ -175,17 +177,32 @@ pub enum ItemKey {
     Transaction(UserId, TransactionId),
     MonthlySummary(UserId, YearMonth),
     ChatMessage(UserId, Timestamp, MessageId),
-    AiAnalysis { user: UserId, analysis_type: String, timeframe: String },
+    AiAnalysis {
+        user: UserId,
+        analysis_type: String,
+        timeframe: String,
+    },
     NotificationToken(UserId, DeviceId),
     NotificationPreferences(UserId),
     Notification(UserId, Timestamp, NotificationId),
     Budget(UserId, BudgetId),
     BudgetAlert(UserId, AlertId),
-    ApiCache { endpoint: String, owner: Option<UserId>, query_hash: String },
+    ApiCache {
+        endpoint: String,
+        owner: Option<UserId>,
+        query_hash: String,
+    },
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
     AiUsage(UserId, NaiveDate),
+    /// One rate-limit window: `scope` names the route, `subject` the caller
+    /// (a hash, never an address), `window` its start in epoch seconds.
+    RateWindow {
+        scope: String,
+        subject: String,
+        window: i64,
+    },
 }
 
 impl ItemKey {
@@ -210,6 +227,7 @@ impl ItemKey {
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
             AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
+            RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
     }
@@ -237,6 +255,14 @@ impl ItemKey {
             let query_hash = sk.strip_prefix(prefix::DATA)?;
             check_id("queryHash", query_hash).ok()?;
             return Some(ItemKey::ApiCache { endpoint: endpoint.into(), owner, query_hash: query_hash.into() });
+        }
+        if let Some(rest) = pk.strip_prefix("RATE#") {
+            let (scope, subject) = rest.split_once('#')?;
+            check_id("scope", scope).ok()?;
+            check_id("subject", subject).ok()?;
+            let window: i64 = sk.strip_prefix("WINDOW#")?.parse().ok()?;
+            (sk == format!("WINDOW#{window}")).then_some(())?;
+            return Some(ItemKey::RateWindow { scope: scope.into(), subject: subject.into(), window });
         }
         if pk == CONFIG_PK {
             return SettingName::new(sk.strip_prefix(prefix::SETTING)?).ok().map(ItemKey::SystemConfig);
@@ -378,6 +404,11 @@ mod tests {
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
             (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
+                scope,
+                subject,
+                window
+            }),
             (u, 0i64..100_000)
                 .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
         ]
