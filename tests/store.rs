@@ -94,7 +94,7 @@ async fn seed_example_user_profile_round_trips() {
     assert_eq!(s("status"), "active");
     let prefs = raw["preferences"].as_m().unwrap();
     assert_eq!(prefs["theme"].as_s().unwrap(), "dark");
-    assert!(!(*prefs["notifications"].as_m().unwrap()["marketing"].as_bool().unwrap()));
+    assert!(!*prefs["notifications"].as_m().unwrap()["marketing"].as_bool().unwrap());
     // Nothing the example lacks was invented.
     for absent in ["kyc", "platform", "lastLoginAt", "firstName"] {
         assert!(!raw.contains_key(absent), "{absent} should be absent");

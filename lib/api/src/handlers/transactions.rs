@@ -8,11 +8,10 @@ use crate::json::{Amount, JsonMoney};
 use crate::ledger;
 use crate::request::Ctx;
 use crate::stores::{LedgerStore, TransactionListStore};
-use chrono::NaiveDate;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, TransactionId, UserId};
 use expenzez_domain::keys::{self, gsi2_range, gsi3_category_prefix, Category, Index};
-use expenzez_domain::{Currency, Money, Timestamp};
+use expenzez_domain::{time, Currency, Money, Timestamp};
 use expenzez_store::{Query, SortKey, Versioned};
 use serde::{Deserialize, Serialize};
 
@@ -91,10 +90,10 @@ pub enum AppType {
 }
 
 fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp) -> Option<Timestamp> {
-    let t = if s.len() == 10 {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| Timestamp::start_of_day(d).plus_seconds(12 * 3600))
-    } else {
-        Timestamp::parse(s).ok()
+    // A calendar date (either of the app's forms) is noon UTC that day; else a full timestamp.
+    let t = match time::parse_date(s) {
+        Some(d) => Some(Timestamp::start_of_day(d).plus_seconds(12 * 3600)),
+        None => Timestamp::parse(s).ok(),
     };
     match t {
         Some(t) if t.date().to_string().as_str() >= "2000-01-01" && t <= now.plus_seconds(366 * 86_400) => Some(t),
@@ -392,10 +391,10 @@ impl ListRequest {
         let mut errors = Vec::new();
         let date = |errors: &mut Vec<FieldError>, name: &str| {
             // Keys hold fixed-width UTC timestamps from 1970 to 9999 (SPEC §3).
-            ctx.query(name).and_then(|s| match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
-                Ok(d) if (1970..=9999).contains(&chrono::Datelike::year(&d)) => Some(d),
+            ctx.query(name).and_then(|s| match time::parse_date(&s) {
+                Some(d) if (1970..=9999).contains(&chrono::Datelike::year(&d)) => Some(d),
                 _ => {
-                    errors.push(FieldError::new(name, "must be a date, YYYY-MM-DD, from 1970-01-01 to 9999-12-31"));
+                    errors.push(FieldError::new(name, "must be a date, YYYY-MM-DD (or MM/DD/YYYY), from 1970-01-01 to 9999-12-31"));
                     None
                 }
             })
