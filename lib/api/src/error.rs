@@ -54,6 +54,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after: u32 },
+    /// 429 over a quota, with a message the app reads (e.g. the assistant's daily limit).
+    #[error("limit reached")]
+    Limited { code: &'static str, message: String, retry_after: u32 },
     #[error("a dependency is unavailable")]
     Unavailable { retry_after: u32 },
     #[error("internal error")]
@@ -76,7 +79,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -89,6 +92,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::ForbiddenCode { code, .. }
+            | ApiError::Limited { code, .. }
             | ApiError::UnauthorizedCode { code, .. }
             | ApiError::NotFoundCode { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
@@ -116,7 +120,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
-            ApiError::TooManyRequests { .. } => "Too many requests",
+            ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => "Too many requests",
             ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -128,6 +132,7 @@ impl ApiError {
             ApiError::BadRequest { message, .. }
             | ApiError::Conflict { message, .. }
             | ApiError::ForbiddenCode { message, .. }
+            | ApiError::Limited { message, .. }
             | ApiError::UnauthorizedCode { message, .. }
             | ApiError::NotFoundCode { message, .. } => message.clone(),
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
@@ -147,7 +152,9 @@ impl ApiError {
 
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } => Some(*retry_after),
+            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } | ApiError::Limited { retry_after, .. } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }

@@ -11,12 +11,16 @@
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
 //! - `CONNECT#{timestamp}#{nonce}`: a bank connect request the user started, so the app's
 //!   callback without `state` is accepted only for it, once (TTL: the state's 15 minutes).
+//! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
+//!   The daily limit counts here, not in the chat: deleting one's chat history must not
+//!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
 //! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
 //!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 
 use crate::email::Email;
 use crate::ids::*;
 use crate::time::{Timestamp, YearMonth};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -140,7 +144,7 @@ pub const GLOBAL_OWNER: &str = "GLOBAL";
 /// Every endpoint that keeps a per-user API cache (`CACHE#{endpoint}#{userId}`).
 /// Erasure of a user's data queries each of these partitions, so a new
 /// per-user cache endpoint must be listed here.
-pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts"];
+pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts", "bills"];
 
 /// Sort-key prefixes for `begins_with` queries inside a user's partition.
 pub mod prefix {
@@ -156,6 +160,7 @@ pub mod prefix {
     pub const SYNC_RUN: &str = "SYNC#";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
     pub const PENDING_CONNECT: &str = "CONNECT#";
+    pub const AI_USAGE: &str = "USAGE#AI#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
@@ -195,6 +200,7 @@ pub enum ItemKey {
     Idempotency(UserId, IdempotencyKey),
     /// A pending bank connect request: its start and its state's nonce.
     PendingConnect(UserId, Timestamp, String),
+    AiUsage(UserId, NaiveDate),
     /// One rate-limit window: `scope` names the route, `subject` the caller
     /// (a hash, never an address), `window` its start in epoch seconds.
     RateWindow {
@@ -226,6 +232,7 @@ impl ItemKey {
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
             PendingConnect(u, ts, n) => (user_pk(u), format!("{}{ts}#{n}", prefix::PENDING_CONNECT)),
+            AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
@@ -300,6 +307,12 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         _ if sk.starts_with(prefix::PENDING_CONNECT) => {
             let (ts, n) = ts_and(&sk[prefix::PENDING_CONNECT.len()..], |s| check_id("nonce", s).ok().map(|_| s.to_string()))?;
             PendingConnect(u, ts, n)
+        }
+        _ if sk.starts_with(prefix::AI_USAGE) => {
+            let d = &sk[prefix::AI_USAGE.len()..];
+            let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
+            (date.format("%Y-%m-%d").to_string() == d).then_some(())?;
+            AiUsage(u, date)
         }
         _ if sk.starts_with(prefix::IDEMPOTENCY) => Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?),
         _ if sk.starts_with(prefix::SYNC_RUN) => {
@@ -401,12 +414,14 @@ mod tests {
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
             (u.clone(), ts(), "[a-f0-9]{32}").prop_map(|(u, t, n)| ItemKey::PendingConnect(u, t, n)),
-            (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
             ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
                 scope,
                 subject,
                 window
             }),
+            (u, 0i64..100_000)
+                .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
         ]
     }
 
