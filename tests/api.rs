@@ -1,6 +1,7 @@
 //! End to end through the local API server: the template's routes, the JWT
 //! authorizer against the local Cognito (moto), the handlers, DynamoDB Local.
 
+use expenzez_domain::ids::UserId;
 use expenzez_tests::{send, ApiEnv, TestUser};
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -414,4 +415,109 @@ async fn concurrent_edits_never_overwrite_each_other() {
     let s = send(env.get(&u, "/transactions/summary?month=2025-08")).await.2;
     assert_eq!(s["summary"]["totalDebit"].as_f64(), Some(-final_amount));
     assert_eq!(s["summary"]["transactionCount"], 1);
+}
+
+/// The spending screen's load: the first page with dates and `limit`, the
+/// next ones with only `startKey` and `limit`; and the screens that ask one
+/// large `limit` and never page.
+#[tokio::test]
+async fn a_start_key_alone_continues_its_query_and_large_limits_fit_one_response() {
+    let env = ApiEnv::start().await;
+    let u = env.user("sal", false).await;
+    let until = expenzez_domain::Timestamp::parse("2026-11-01T00:00:00Z").unwrap();
+    let demo = expenzez_devtool::generate_for(&u.sub, &u.email, 7, until).unwrap();
+    demo.load(&env.table).await.unwrap();
+    let range = "startDate=2025-11-01&endDate=2026-10-31";
+    let in_range = |t: &Value| ("2025-11-01".."2026-11-01").contains(&&t["date"].as_str().unwrap()[..10]);
+
+    let (s, _, first) = send(env.get(&u, &format!("/transactions?{range}&limit=50"))).await;
+    assert_eq!(s, 200, "{first}");
+    let mut got: Vec<Value> = first["transactions"].as_array().unwrap().clone();
+    let mut key = first["nextKey"].as_str().map(str::to_string);
+    let mut pages = 1;
+    while let Some(k) = key {
+        let (s, _, b) = send(env.get(&u, &format!("/transactions?startKey={k}&limit=50"))).await;
+        assert_eq!(s, 200, "{b}");
+        got.extend(b["transactions"].as_array().unwrap().iter().cloned());
+        key = b["nextKey"].as_str().map(str::to_string);
+        pages += 1;
+    }
+    assert!(pages > 5 && got.iter().all(in_range), "{pages} pages, all within the first page's dates");
+
+    // One large page holds the same, newest first, without nextKey.
+    let (s, _, all) = send(env.get(&u, &format!("/transactions?{range}&limit=18000"))).await;
+    assert_eq!(s, 200);
+    assert!(all["nextKey"].is_null(), "{}", all["nextKey"]);
+    let ids = |v: &[Value]| v.iter().map(|t| t["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let all_txns = all["transactions"].as_array().unwrap();
+    assert_eq!(ids(&got), ids(all_txns), "paging with startKey alone gives exactly the large page");
+    assert_eq!(all["summary"]["count"], all_txns.len());
+    let in_store = demo.transactions.iter().filter(|t| ("2025-11-01".."2026-11-01").contains(&&t.timestamp.to_string()[..10])).count();
+    assert_eq!(all_txns.len(), in_store);
+    assert!(in_store > 300, "{in_store}");
+
+    // A key sent with other filters is still refused; with the same ones it continues.
+    let k = first["nextKey"].as_str().unwrap();
+    let (s, h, b) = send(env.get(&u, &format!("/transactions?startKey={k}&limit=50&startDate=2026-01-01&endDate=2026-10-31"))).await;
+    assert_problem(s, &h, &b, 400, "INVALID_START_KEY");
+    let (s, _, b) = send(env.get(&u, &format!("/transactions?{range}&startKey={k}&limit=50"))).await;
+    assert_eq!((s, ids(b["transactions"].as_array().unwrap())), (200, ids(&got[50..100])));
+    // Another user's key opens for nobody else.
+    let v = env.user("val", false).await;
+    let (s, h, b) = send(env.get(&v, &format!("/transactions?startKey={k}&limit=50"))).await;
+    assert_problem(s, &h, &b, 400, "INVALID_START_KEY");
+    // The type filter travels too.
+    let credits = send(env.get(&u, "/transactions?type=credit&limit=3")).await.2;
+    let k = credits["nextKey"].as_str().unwrap();
+    let b = send(env.get(&u, &format!("/transactions?startKey={k}&limit=500"))).await.2;
+    assert!(b["transactions"].as_array().unwrap().iter().all(|t| t["type"] == "credit"), "{b}");
+}
+
+/// A page ends where the byte budget ends, and its key continues right after
+/// the last transaction sent (read page by page, nothing lost or repeated).
+#[tokio::test]
+async fn a_page_stops_at_the_byte_budget_and_continues_exactly() {
+    use expenzez_api::handlers::transactions::{list_page, ListRequest};
+    let env = ApiEnv::start().await;
+    let u = env.user("bo", false).await;
+    let until = expenzez_domain::Timestamp::parse("2026-11-01T00:00:00Z").unwrap();
+    let demo = expenzez_devtool::generate_for(&u.sub, &u.email, 3, until).unwrap();
+    demo.load(&env.table).await.unwrap();
+    let user = UserId::new(&u.sub).unwrap();
+    let req = ListRequest { from: None, to: None, category: None, kind: None, limit: 18_000, start_key: None, bank_only: false };
+
+    let metered = env.table.metered();
+    let (everything, next) =
+        list_page(&metered, &user, &req, None, expenzez_api::handlers::transactions::MAX_RESPONSE_BYTES).await.unwrap();
+    assert!(next.is_none());
+    assert_eq!(everything.len(), demo.transactions.len());
+    let c = metered.consumed();
+    let bytes: usize = everything
+        .iter()
+        .map(|t| serde_json::to_string(&expenzez_api::handlers::transactions::TransactionView::from(t)).unwrap().len())
+        .sum();
+    eprintln!(
+        "limit 18000 on a demo year: {} transactions, {} bytes of views, {:.1} RCU in {} calls",
+        everything.len(),
+        bytes,
+        c.read_units,
+        c.calls
+    );
+
+    let mut got = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let (page, next) = list_page(&env.table, &user, &req, cursor, 20_000).await.unwrap();
+        assert!(!page.is_empty() && page.len() < 100, "{} fit in 20,000 bytes", page.len());
+        got.extend(page);
+        pages += 1;
+        match next {
+            Some(n) => cursor = Some(n),
+            None => break,
+        }
+    }
+    let ids = |v: &[expenzez_domain::entities::Transaction]| v.iter().map(|t| t.transaction_id.to_string()).collect::<Vec<_>>();
+    assert!(pages > 5);
+    assert_eq!(ids(&got), ids(&everything), "the budget-cut pages join up exactly");
 }

@@ -175,7 +175,8 @@ async fn the_state_is_bound_to_its_user_expires_and_is_checked_before_any_exchan
     for (who, body) in [
         (&b, json!({ "code": CODE, "state": state })),
         (&a, json!({ "code": CODE, "state": tampered })),
-        (&a, json!({ "code": CODE })),
+        // Without state: only for the caller's own pending request (Bob has none).
+        (&b, json!({ "code": CODE })),
         (&a, json!({ "code": CODE, "state": "not-a-state" })),
     ] {
         let (s, _, r) = send(env.post(who, "/banking/callback", &body)).await;
@@ -339,11 +340,12 @@ async fn institutions_come_from_the_provider_once_and_then_from_the_shared_cache
     assert_eq!(
         first,
         json!({ "institutions": [
-            { "id": "ob-cards-only", "name": "Amex", "logo": null, "isSupported": false },
+            { "id": "ob-cards-only", "name": "Amex", "logo": expenzez_banking::provider::GENERIC_BANK_LOGO, "isSupported": false },
             { "id": "ob-barclays", "name": "Barclays", "logo": "https://tl.example/barclays.svg", "isSupported": true },
             { "id": "ob-monzo", "name": "Monzo", "logo": "https://tl.example/monzo.svg", "isSupported": true },
         ]})
     );
+    assert!(first["institutions"].as_array().unwrap().iter().all(|i| i["logo"].is_string()), "every logo a string");
     // Another user: the same list, from the cache (the provider allows one call).
     let (s, _, second) = send(env.get(&b, "/banking/institutions")).await;
     assert_eq!((s, &second), (200, &first));
@@ -392,4 +394,73 @@ async fn a_connection_stored_while_the_accounts_call_failed_gets_its_bank_name_f
     assert_eq!(listed["banks"][0]["bankName"], "LLOYDS");
     let stored = connection(&env.table, &user_id(&a), c["connectionId"].as_str().unwrap()).await.unwrap();
     assert_eq!((stored.bank_name.as_str(), stored.stats.total_accounts), ("LLOYDS", 1));
+}
+
+/// The app's callback screen posts `{code, userId}` without `state`: accepted
+/// only for the caller's own recent, unused connect request, once; then the
+/// banking screen lists the bank's transactions (`GET /banking/transactions`).
+#[tokio::test]
+async fn the_apps_callback_without_state_connects_once_for_the_caller_and_lists_bank_transactions() {
+    let server = bank(7, 1).await;
+    let env = env_for(&server).await;
+    let (a, b, c) = (env.user("alice", false).await, env.user("bob", false).await, env.user("cat", false).await);
+    let refused = |r: &Value| r["error"]["code"].as_str().map(String::from);
+    // Nothing started yet: refused before any exchange.
+    let (s, _, r) = send(env.post(&a, "/banking/callback", &json!({ "code": CODE, "userId": a.sub }))).await;
+    assert_eq!((s, refused(&r).as_deref()), (400, Some("INVALID_STATE")), "{r}");
+    // A request older than 15 minutes does not count.
+    let now = env.table.now();
+    let old = expenzez_domain::entities::PendingConnect {
+        user_id: user_id(&c),
+        nonce: "00112233445566778899aabbccddeeff".into(),
+        redirect_uri: REDIRECT.into(),
+        created_at: now.plus_seconds(-16 * 60),
+        expires_at: now.plus_seconds(-60),
+        ttl: now.epoch_seconds() + 3600,
+    };
+    env.table.put(&old, expenzez_store::Condition::MustNotExist).await.unwrap();
+    let (s, _, r) = send(env.post(&c, "/banking/callback", &json!({ "code": CODE, "userId": c.sub }))).await;
+    assert_eq!((s, refused(&r).as_deref()), (400, Some("INVALID_STATE")), "{r}");
+
+    connect(&env, &a).await;
+    assert_eq!(sks(&env.table, &user_id(&a), keys::prefix::PENDING_CONNECT).await.len(), 1, "recorded server-side");
+    // Alice's request is not Bob's, whatever userId says.
+    let (s, _, r) = send(env.post(&b, "/banking/callback", &json!({ "code": CODE, "userId": a.sub }))).await;
+    assert_eq!((s, refused(&r).as_deref()), (400, Some("INVALID_STATE")), "{r}");
+    let (s, _, body) = send(env.post(&a, "/banking/callback", &json!({ "code": CODE, "userId": b.sub }))).await;
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(body["bankName"], "LLOYDS");
+    let id = body["connectionId"].as_str().unwrap().to_string();
+    // One-time: the request is used up.
+    assert!(sks(&env.table, &user_id(&a), keys::prefix::PENDING_CONNECT).await.is_empty());
+    let (s, _, r) = send(env.post(&a, "/banking/callback", &json!({ "code": CODE, "userId": a.sub }))).await;
+    assert_eq!((s, refused(&r).as_deref()), (400, Some("INVALID_STATE")), "{r}");
+    assert!(sks(&env.table, &user_id(&b), keys::prefix::BANK).await.is_empty());
+
+    // The banking screen's list: the bank's transactions only, newest first, paged.
+    wait_for_first_sync(&env, &a, &id).await;
+    let manual = json!({"amount": -4.5, "description": "Cash", "category": "Other", "date": "2026-01-02"});
+    assert_eq!(send(env.post(&a, "/transactions", &manual)).await.0, 201);
+    let (s, _, first) = send(env.get(&a, "/banking/transactions?limit=3")).await;
+    assert_eq!(s, 200, "{first}");
+    let mut got: Vec<Value> = first["transactions"].as_array().unwrap().clone();
+    assert_eq!(got.len(), 3);
+    let bank_key = first["nextKey"].as_str().unwrap().to_string();
+    let mut key = Some(bank_key.clone());
+    while let Some(k) = key {
+        let (s, _, b) = send(env.get(&a, &format!("/banking/transactions?startKey={k}&limit=3"))).await;
+        assert_eq!(s, 200, "{b}");
+        got.extend(b["transactions"].as_array().unwrap().iter().cloned());
+        key = b["nextKey"].as_str().map(str::to_string);
+    }
+    assert_eq!(got.len(), 7, "the bank's seven, not the manual one");
+    assert!(got.iter().all(|t| t["description"] != "Cash" && t["amount"].as_f64().unwrap() < 0.0 && t["currency"] == "GBP"));
+    let dates: Vec<&str> = got.iter().map(|t| t["date"].as_str().unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first: {dates:?}");
+    assert_eq!(send(env.get(&a, "/transactions?limit=50")).await.2["transactions"].as_array().unwrap().len(), 8);
+    // A key of the bank list does not continue another list.
+    let (s, _, _) = send(env.get(&a, &format!("/transactions?startKey={bank_key}"))).await;
+    assert_eq!(s, 400);
+    // Bob has no bank transactions.
+    assert_eq!(send(env.get(&b, "/banking/transactions")).await.2["transactions"], json!([]));
 }

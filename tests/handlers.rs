@@ -52,6 +52,7 @@ async fn every_sample_event_succeeds() {
         ("get-profile", "GetProfileFunction", 200, "profile"),
         ("update-profile", "UpdateProfileFunction", 200, "profile"),
         ("list-transactions", "ListTransactionsFunction", 200, "transactions"),
+        ("list-bank-transactions", "ListBankTransactionsFunction", 200, "transactions"),
         ("create-transaction", "CreateTransactionFunction", 201, "transaction"),
         ("get-transaction-summary", "GetTransactionSummaryFunction", 200, "summary"),
         ("get-transaction", "GetTransactionFunction", 200, "transaction"),

@@ -16,6 +16,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GetTransactionFunction", "GET", "/transactions/{id}"),
     ("UpdateTransactionFunction", "PUT", "/transactions/{id}"),
     ("DeleteTransactionFunction", "DELETE", "/transactions/{id}"),
+    ("ListBankTransactionsFunction", "GET", "/banking/transactions"),
     ("GetConfigFunction", "GET", "/config"),
     ("PutAdminConfigFunction", "PUT", "/admin/config/{name}"),
 ];
@@ -31,6 +32,7 @@ pub async fn dispatch(function: &str, table: &Table, req: Request) -> Option<Res
         "GetTransactionFunction" => edge::run("GET /transactions/{id}", table, req, transactions::get).await,
         "UpdateTransactionFunction" => edge::run("PUT /transactions/{id}", table, req, transactions::update).await,
         "DeleteTransactionFunction" => edge::run("DELETE /transactions/{id}", table, req, transactions::delete).await,
+        "ListBankTransactionsFunction" => edge::run("GET /banking/transactions", table, req, transactions::list_bank).await,
         "GetConfigFunction" => edge::run("GET /config", table, req, config::get).await,
         "PutAdminConfigFunction" => edge::run("PUT /admin/config/{name}", table, req, config::put).await,
         _ => return None,

@@ -2,6 +2,7 @@
 //! depends only on what it uses). All are implemented by the DynamoDB
 //! [`Table`]; tests run them against DynamoDB Local.
 
+use expenzez_domain::cursor::CursorKey;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{IdempotencyKey, SettingName, TransactionId, UserId};
 use expenzez_domain::keys::{self, ItemKey};
@@ -53,6 +54,8 @@ pub trait LedgerStore: IdempotencyStore {
 pub trait TransactionListStore: Metered {
     /// One page of a transaction query (GSI2 or GSI3).
     fn transactions(&self, query: &Query) -> impl Future<Output = R<Page<Versioned<Transaction>>>> + Send;
+    /// The key that signs pagination cursors (the list's `nextKey` wraps the store's).
+    fn cursor_key(&self) -> &CursorKey;
 }
 
 pub trait SummaryStore: Metered {
@@ -146,6 +149,9 @@ impl IdempotencyStore for Table {
 impl TransactionListStore for Table {
     async fn transactions(&self, query: &Query) -> R<Page<Versioned<Transaction>>> {
         self.query(query).await
+    }
+    fn cursor_key(&self) -> &CursorKey {
+        Table::cursor_key(self)
     }
 }
 

@@ -8,6 +8,12 @@
 //! nonce names the connection, so a link connects at most one bank: a
 //! repeated callback with the same `state` answers with the connection it made
 //! and exchanges nothing.
+//!
+//! The app's callback screen posts `{code, userId}` without `state`. Connect
+//! therefore also records the request server-side (a `PendingConnect` item,
+//! gone by TTL with the state's expiry); a callback without `state` takes the
+//! caller's newest pending request, consuming it (a conditional delete) before
+//! any exchange, so each request connects at most once and only for its user.
 
 use crate::http::{rows, Banking};
 use crate::provider::{BankProvider, Institution, ProviderError, Tokens};
@@ -18,7 +24,8 @@ use expenzez_api::json::Amount;
 use expenzez_api::request::Ctx;
 use expenzez_domain::cursor::{self, CursorScope, Position};
 use expenzez_domain::entities::{
-    AccountStatus, AccountType, ApiCache, Balance, BankConnection, ConnectionStats, ConnectionStatus, ConnectionType, Consent, Provider,
+    AccountStatus, AccountType, ApiCache, Balance, BankConnection, ConnectionStats, ConnectionStatus, ConnectionType, Consent,
+    PendingConnect, Provider,
 };
 use expenzez_domain::ids::{AccountId, ConnectionId, UserId};
 use expenzez_domain::keys::{self, ItemKey};
@@ -108,6 +115,37 @@ impl ConnectState {
         Ok(Self { nonce, expires, redirect_uri })
     }
 
+    /// The caller's newest pending connect request, consumed: one that they
+    /// started at most the state's lifetime ago and that no callback has
+    /// used. 400 `INVALID_STATE` when there is none.
+    pub async fn take_pending(table: &Table, user: &UserId, now: Timestamp) -> Result<Self, ApiError> {
+        let none = || ApiError::BadRequest {
+            code: "INVALID_STATE",
+            message: "no bank connection was started from this account in the last 15 minutes; start the connection again".into(),
+        };
+        let q = Query::table(user.as_str(), keys::user_pk(user))
+            .sort_key(SortKey::Between(
+                format!("{}{}", keys::prefix::PENDING_CONNECT, now.plus_seconds(-PendingConnect::MAX_AGE_SECONDS)),
+                format!("{}~", keys::prefix::PENDING_CONNECT),
+            ))
+            .descending()
+            .consistent()
+            .limit(1);
+        let pending = table.query::<PendingConnect>(&q).await?.items.into_iter().next().ok_or_else(none)?;
+        let p = pending.value;
+        if p.expires_at <= now {
+            return Err(none());
+        }
+        // One-time: whoever deletes it first uses it.
+        let key = ItemKey::PendingConnect(user.clone(), p.created_at, p.nonce.clone());
+        match table.delete(&key, Condition::Version(pending.version)).await {
+            Ok(true) => Ok(Self { nonce: p.nonce, expires: p.expires_at.epoch_seconds(), redirect_uri: p.redirect_uri }),
+            Ok(false) => Err(none()),
+            Err(e) if e.is_conflict() => Err(none()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The connection this link makes: one per link.
     pub fn connection_id(&self) -> ConnectionId {
         ConnectionId::new(format!("tl-{}", self.nonce)).expect("hex is a valid id")
@@ -153,6 +191,16 @@ async fn start_connect<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Re
         redirect_uri,
     };
     let token = state.seal(&b.table, &user);
+    // Server-side too, for the app's callback that posts no `state`.
+    let pending = PendingConnect {
+        user_id: user.clone(),
+        nonce: state.nonce.clone(),
+        redirect_uri: state.redirect_uri.clone(),
+        created_at: now,
+        expires_at: now.plus_seconds(state.expires - now.epoch_seconds()),
+        ttl: state.expires,
+    };
+    b.table.put(&pending, Condition::MustNotExist).await?;
     let link = b.provider.auth_link(&token, &state.redirect_uri, req.provider_id.as_deref());
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
@@ -253,9 +301,13 @@ pub async fn callback<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Res
         Some(c) if !c.is_empty() && c.len() <= 4096 => c.to_string(),
         _ => return Err(ApiError::validation("code", "the authorisation code is required")),
     };
-    let token = req.state.or_else(|| ctx.query("state")).unwrap_or_default();
     let now = b.table.now();
-    let state = ConnectState::open(&b.table, &user, &token, now)?;
+    // `state` is checked when sent; without it (the app's callback screen),
+    // the code is taken only for the caller's own pending connect request.
+    let state = match req.state.or_else(|| ctx.query("state")).filter(|s| !s.is_empty()) {
+        Some(token) => ConnectState::open(&b.table, &user, &token, now)?,
+        None => ConnectState::take_pending(&b.table, &user, now).await?,
+    };
     let id = state.connection_id();
     let made = |conn: &ConnectionHead| Connected {
         success: true,
@@ -405,7 +457,8 @@ struct ConnectionStatusRow {
 #[serde(rename_all = "camelCase")]
 struct InstitutionView {
     name: String,
-    logo: Option<String>,
+    /// The bank's logo, else the generic one: always a string.
+    logo: String,
 }
 
 #[derive(Serialize)]
@@ -447,7 +500,10 @@ pub async fn accounts(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
             Some(AccountView {
                 id: a.account_id,
                 name: a.account_name,
-                institution: InstitutionView { name: a.provider.bank_name, logo: a.provider.logo },
+                institution: InstitutionView {
+                    name: a.provider.bank_name,
+                    logo: a.provider.logo.unwrap_or_else(|| crate::provider::GENERIC_BANK_LOGO.into()),
+                },
                 institution_id: a.connection_id,
                 balance: Amount(a.balance.current),
                 available_balance: Amount(a.balance.available),
@@ -477,7 +533,8 @@ pub const INSTITUTIONS_CACHE: &str = "institutions";
 
 /// The cache entry's `queryHash`: one list per provider (UK).
 pub fn institutions_cache_hash(provider: Provider) -> String {
-    hex::encode(&Sha256::digest(format!("{provider:?}|uk|v1").as_bytes())[..16])
+    // v2: every logo a string (a v1 list may hold nulls).
+    hex::encode(&Sha256::digest(format!("{provider:?}|uk|v2").as_bytes())[..16])
 }
 
 /// `GET /banking/institutions`: the provider's banks, cached for everyone

@@ -178,7 +178,12 @@ impl BankProvider for MemoryProvider {
         Ok(self.account(account_id)?.pending)
     }
     async fn institutions(&self) -> ProviderResult<Vec<Institution>> {
-        Ok(vec![Institution { id: "demo-bank".into(), name: "Demo Bank".into(), logo: None, is_supported: true }])
+        Ok(vec![Institution {
+            id: "demo-bank".into(),
+            name: "Demo Bank".into(),
+            logo: crate::provider::GENERIC_BANK_LOGO.into(),
+            is_supported: true,
+        }])
     }
     async fn revoke(&self, access_token: &str) -> ProviderResult<()> {
         self.revoked.lock().expect("not poisoned").push(access_token.to_string());

@@ -83,6 +83,13 @@ impl ProviderTransaction {
     }
 }
 
+/// The logo of a bank the provider has none for: a self-contained `data:`
+/// URL (a grey rounded square with a bank's columns), so the app always
+/// has an image to render and nothing is fetched from a third party.
+pub const GENERIC_BANK_LOGO: &str = "data:image/svg+xml;utf8,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 64 64'%3E\
+%3Crect width='64' height='64' rx='12' fill='%23d9dde3'/%3E%3Cpath d='M32 12 12 22v4h40v-4zM16 30h6v16h-6zm13 0h6v16h-6zm13 0h6v16h-6zM12 50h40v4H12z' \
+fill='%23566171'/%3E%3C/svg%3E";
+
 /// A bank the provider can connect to (`GET /banking/institutions`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,7 +97,8 @@ pub struct Institution {
     /// The provider's id for it (TrueLayer's `provider_id`).
     pub id: String,
     pub name: String,
-    pub logo: Option<String>,
+    /// Always a URL: the provider's logo, else [`GENERIC_BANK_LOGO`] (the app renders it).
+    pub logo: String,
     /// Whether it offers everything a sync needs (accounts, balance, transactions).
     pub is_supported: bool,
 }

@@ -425,7 +425,7 @@ impl BankProvider for TrueLayer {
                 is_supported: ["accounts", "balance", "transactions"].iter().all(|s| p.scopes.iter().any(|x| x == s)),
                 id: p.provider_id,
                 name: p.display_name,
-                logo: p.logo_url,
+                logo: p.logo_url.filter(|l| !l.trim().is_empty()).unwrap_or_else(|| crate::provider::GENERIC_BANK_LOGO.into()),
             })
             .collect())
     }

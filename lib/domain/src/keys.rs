@@ -9,6 +9,8 @@
 //!   transaction change, so monthly figures are one GetItem, not a scan of a month.
 //! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+//! - `CONNECT#{timestamp}#{nonce}`: a bank connect request the user started, so the app's
+//!   callback without `state` is accepted only for it, once (TTL: the state's 15 minutes).
 //! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
 //!   The daily limit counts here, not in the chat: deleting one's chat history must not
 //!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
@@ -157,6 +159,7 @@ pub mod prefix {
     pub const ALERT: &str = "ALERT#";
     pub const SYNC_RUN: &str = "SYNC#";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
+    pub const PENDING_CONNECT: &str = "CONNECT#";
     pub const AI_USAGE: &str = "USAGE#AI#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
@@ -195,6 +198,8 @@ pub enum ItemKey {
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
+    /// A pending bank connect request: its start and its state's nonce.
+    PendingConnect(UserId, Timestamp, String),
     AiUsage(UserId, NaiveDate),
     /// One rate-limit window: `scope` names the route, `subject` the caller
     /// (a hash, never an address), `window` its start in epoch seconds.
@@ -226,6 +231,7 @@ impl ItemKey {
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
+            PendingConnect(u, ts, n) => (user_pk(u), format!("{}{ts}#{n}", prefix::PENDING_CONNECT)),
             AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
@@ -298,6 +304,10 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         }
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
+        _ if sk.starts_with(prefix::PENDING_CONNECT) => {
+            let (ts, n) = ts_and(&sk[prefix::PENDING_CONNECT.len()..], |s| check_id("nonce", s).ok().map(|_| s.to_string()))?;
+            PendingConnect(u, ts, n)
+        }
         _ if sk.starts_with(prefix::AI_USAGE) => {
             let d = &sk[prefix::AI_USAGE.len()..];
             let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
@@ -403,6 +413,7 @@ mod tests {
                 .prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
+            (u.clone(), ts(), "[a-f0-9]{32}").prop_map(|(u, t, n)| ItemKey::PendingConnect(u, t, n)),
             (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
             ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
                 scope,

@@ -8,16 +8,23 @@ use crate::json::{Amount, JsonMoney};
 use crate::ledger;
 use crate::request::Ctx;
 use crate::stores::{LedgerStore, TransactionListStore};
+use expenzez_domain::cursor::{self, CursorScope, Position};
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, TransactionId, UserId};
 use expenzez_domain::keys::{self, gsi2_range, gsi3_category_prefix, Category, Index};
 use expenzez_domain::{time, Currency, Money, Timestamp};
-use expenzez_store::{Query, SortKey, Versioned};
+use expenzez_store::{Query, SortKey};
 use serde::{Deserialize, Serialize};
 
-/// Largest page of `GET /transactions` (the app asks for thousands; it follows `nextKey`).
-pub const MAX_PAGE: u32 = 500;
+/// Largest `limit` of `GET /transactions`: the app asks for up to 18,000 and
+/// several screens never follow `nextKey`, so one response carries as many
+/// as fit in [`MAX_RESPONSE_BYTES`], read page by page inside the function.
+pub const MAX_PAGE: u32 = 20_000;
 pub const DEFAULT_PAGE: u32 = 100;
+/// What one response's transactions may take: Lambda's 6 MB response payload
+/// (6,291,456 bytes) holds the body as an escaped JSON string inside the
+/// proxy envelope; the rest is headroom for the summary, headers and envelope.
+pub const MAX_RESPONSE_BYTES: usize = 6_000_000;
 
 /// A transaction as the app sees it (APP-CONTRACT "Transactions").
 #[derive(Debug, Serialize)]
@@ -384,6 +391,16 @@ pub struct ListRequest {
     pub kind: Option<AppType>,
     pub limit: u32,
     pub start_key: Option<String>,
+    /// Only transactions that came from a connected bank (`GET /banking/transactions`).
+    pub bank_only: bool,
+}
+
+/// What `nextKey` is bound to: the caller, and this route (the filters and
+/// the store's own cursor travel inside it, authenticated).
+const LIST_CURSOR_QUERY: &str = "GET /transactions";
+
+fn bad_start_key(message: &str) -> ApiError {
+    ApiError::BadRequest { code: "INVALID_START_KEY", message: message.into() }
 }
 
 impl ListRequest {
@@ -432,17 +449,87 @@ impl ListRequest {
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        Ok(Self { from, to, category, kind, limit, start_key: ctx.query("startKey").filter(|s| !s.is_empty()) })
+        Ok(Self { from, to, category, kind, limit, start_key: ctx.query("startKey").filter(|s| !s.is_empty()), bank_only: false })
+    }
+
+    fn has_filters(&self) -> bool {
+        self.from.is_some() || self.to.is_some() || self.category.is_some() || self.kind.is_some()
+    }
+
+    /// The filters as they travel inside a `nextKey`.
+    fn filter_position(&self) -> Position {
+        let mut p = Position::new();
+        if let Some(f) = self.from {
+            p.insert("from".into(), f.to_string());
+        }
+        if let Some(t) = self.to {
+            p.insert("to".into(), t.to_string());
+        }
+        if let Some(c) = &self.category {
+            p.insert("category".into(), c.to_string());
+        }
+        match self.kind {
+            Some(AppType::Debit) => p.insert("type".into(), "debit".into()),
+            Some(AppType::Credit) => p.insert("type".into(), "credit".into()),
+            None => None,
+        };
+        p
+    }
+
+    /// The app's `nextKey`: the store's cursor and this request's filters,
+    /// sealed for `user`.
+    pub fn next_key(&self, key: &cursor::CursorKey, user: &UserId, store_cursor: &str) -> String {
+        let mut p = self.filter_position();
+        p.insert("key".into(), store_cursor.to_string());
+        if self.bank_only {
+            p.insert("source".into(), "bank".into());
+        }
+        cursor::seal(key, CursorScope { owner: user.as_str(), query: LIST_CURSOR_QUERY }, &p)
+    }
+
+    /// Opens `startKey` (if any): a key alone continues the query it was
+    /// issued for (its filters are taken from it); a key sent with filters
+    /// must have been issued for exactly those (else 400). Returns the
+    /// store's cursor to continue from.
+    pub fn continue_from(&mut self, key: &cursor::CursorKey, user: &UserId) -> Result<Option<String>, ApiError> {
+        let Some(token) = &self.start_key else { return Ok(None) };
+        let invalid = || bad_start_key("startKey is not valid for this request");
+        let mut p = cursor::open(key, CursorScope { owner: user.as_str(), query: LIST_CURSOR_QUERY }, token).map_err(|_| invalid())?;
+        let store_cursor = p.remove("key").ok_or_else(invalid)?;
+        // A key of the bank list continues only the bank list, and the other way round.
+        if p.remove("source").is_some() != self.bank_only {
+            return Err(invalid());
+        }
+        if self.has_filters() {
+            if self.filter_position() != p {
+                return Err(bad_start_key("startKey belongs to a query with other filters; send it alone or with the same filters"));
+            }
+        } else {
+            let ts = |k: &str| p.get(k).map(|v| Timestamp::parse(v).map_err(|_| invalid())).transpose();
+            self.from = ts("from")?;
+            self.to = ts("to")?;
+            self.category = p.get("category").map(|c| Category::new(c).map_err(|_| invalid())).transpose()?;
+            self.kind = match p.get("type").map(String::as_str) {
+                None => None,
+                Some("debit") => Some(AppType::Debit),
+                Some("credit") => Some(AppType::Credit),
+                Some(_) => return Err(invalid()),
+            };
+        }
+        Ok(Some(store_cursor))
     }
 
     /// The GSI3 query for a category, else the GSI2 query; newest first.
     pub fn query(&self, user: &UserId) -> Query {
         // The type filter is part of what a cursor is bound to.
-        let owner = match self.kind {
+        let mut owner = match self.kind {
             None => user.to_string(),
             Some(AppType::Debit) => format!("{user}|debit"),
             Some(AppType::Credit) => format!("{user}|credit"),
         };
+        if self.bank_only {
+            owner.push_str("|bank");
+        }
         let pk = keys::user_pk(user);
         let q = match &self.category {
             Some(c) => {
@@ -474,11 +561,12 @@ impl ListRequest {
     }
 
     fn matches(&self, t: &Transaction) -> bool {
-        match self.kind {
+        let kind = match self.kind {
             None => true,
             Some(AppType::Debit) => t.amount.is_negative(),
             Some(AppType::Credit) => !t.amount.is_negative(),
-        }
+        };
+        kind && (!self.bank_only || matches!(t.source, Some(TransactionSource::Truelayer)))
     }
 }
 
@@ -516,27 +604,97 @@ struct ListBody {
     summary: PageSummary,
 }
 
-/// Rounds of DynamoDB pages one request may read to fill a filtered page.
-const MAX_ROUNDS: usize = 8;
+/// Rounds of DynamoDB pages (at most 1,000 items each) one request may read.
+const MAX_ROUNDS: usize = 40;
 
-pub async fn list<S: TransactionListStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
-    let user = ctx.user()?;
-    let req = ListRequest::parse(&ctx)?;
+/// The bytes a view adds to the response as the proxy envelope carries it
+/// (quotes and backslashes are escaped once more), with its comma.
+fn wire_size(v: &TransactionView) -> Result<usize, ApiError> {
+    let json = serde_json::to_string(v).map_err(|_| ApiError::Internal)?;
+    Ok(json.len() + json.bytes().filter(|b| *b == b'"' || *b == b'\\').count() + 1)
+}
+
+/// Where a query stands just after `t`: the key attributes DynamoDB's
+/// `LastEvaluatedKey` would hold there (the table key and the index's).
+fn position_after(q: &Query, t: &Transaction) -> Position {
+    use expenzez_domain::entities::Entity;
+    let key = t.item_key().key();
+    let mut p = Position::from([(keys::PK.to_string(), key.pk), (keys::SK.to_string(), key.sk)]);
+    if let Some(i) = t.index_keys().into_iter().find(|i| Some(i.index) == q.index) {
+        let (pk, sk) = i.index.attributes();
+        p.insert(pk.into(), i.pk);
+        p.insert(sk.into(), i.sk);
+    }
+    p
+}
+
+/// One page of the list: up to `req.limit` transactions, as many as fit in
+/// `budget` bytes, read page by page; and the store's cursor after the last
+/// one examined when more remain.
+pub async fn list_page<S: TransactionListStore>(
+    store: &S,
+    user: &UserId,
+    req: &ListRequest,
+    start: Option<String>,
+    budget: usize,
+) -> Result<(Vec<Transaction>, Option<String>), ApiError> {
     let base = req.query(user);
-    let mut found: Vec<Versioned<Transaction>> = Vec::new();
-    let mut cursor = req.start_key.clone();
+    let mut found: Vec<Transaction> = Vec::new();
+    let mut used = 0;
+    let mut cursor = start;
     // Each round asks DynamoDB for exactly the items still missing, so the
     // cursor it returns sits right after the last item examined: filtered-out
-    // items are skipped, none is ever lost between pages.
+    // items are skipped, none is ever lost between pages. When the byte
+    // budget ends a page early, the cursor is made at the last item taken.
     for _ in 0..MAX_ROUNDS {
         let remaining = req.limit - found.len() as u32;
-        let page = store.transactions(&base.clone().limit(remaining).after(cursor.take())).await?;
-        found.extend(page.items.into_iter().filter(|t| req.matches(&t.value)));
+        let q = base.clone().limit(remaining).after(cursor.clone());
+        let page = store.transactions(&q).await?;
+        let mut previous: Option<Transaction> = None;
+        for t in page.items {
+            if req.matches(&t.value) {
+                let size = wire_size(&TransactionView::from(&t.value))?;
+                if used + size > budget {
+                    if let Some(p) = &previous {
+                        let scope_query = q.fingerprint();
+                        cursor = Some(cursor::seal(
+                            store.cursor_key(),
+                            CursorScope { owner: &q.owner, query: &scope_query },
+                            &position_after(&q, p),
+                        ));
+                    }
+                    return Ok((found, cursor));
+                }
+                used += size;
+                found.push(t.value.clone());
+            }
+            previous = Some(t.value);
+        }
         cursor = page.next;
         if cursor.is_none() || found.len() as u32 >= req.limit {
             break;
         }
     }
-    let summary = PageSummary::of(found.iter().map(|v| &v.value))?;
-    Reply::ok(&ListBody { transactions: found.iter().map(|v| TransactionView::from(&v.value)).collect(), next_key: cursor, summary })
+    Ok((found, cursor))
+}
+
+pub async fn list<S: TransactionListStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let req = ListRequest::parse(&ctx)?;
+    list_as(store, ctx, req).await
+}
+
+/// `GET /banking/transactions`: the bank-sourced transactions, newest first,
+/// paged like `GET /transactions` (the same shape, `limit` and `startKey`).
+pub async fn list_bank<S: TransactionListStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let req = ListRequest { bank_only: true, ..ListRequest::parse(&ctx)? };
+    list_as(store, ctx, req).await
+}
+
+async fn list_as<S: TransactionListStore>(store: S, ctx: Ctx, mut req: ListRequest) -> Result<Reply, ApiError> {
+    let user = ctx.user()?;
+    let start = req.continue_from(store.cursor_key(), user)?;
+    let (found, next) = list_page(&store, user, &req, start, MAX_RESPONSE_BYTES).await?;
+    let summary = PageSummary::of(&found)?;
+    let next_key = next.map(|c| req.next_key(store.cursor_key(), user, &c));
+    Reply::ok(&ListBody { transactions: found.iter().map(TransactionView::from).collect(), next_key, summary })
 }

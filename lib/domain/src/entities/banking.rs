@@ -520,3 +520,31 @@ pub(crate) mod tests {
         assert_eq!(a.account_number_masked.as_deref(), Some("****6819"));
     }
 }
+
+/// New item: a bank connect request the user started (`POST /banking/connect`),
+/// matched by a callback that carries no `state`; deleted when used, and by
+/// TTL when its 15 minutes are over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingConnect {
+    pub user_id: UserId,
+    /// The nonce of the `state` issued with it (it names the connection made).
+    pub nonce: String,
+    pub redirect_uri: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    #[serde(rename = "TTL")]
+    pub ttl: i64,
+}
+
+impl PendingConnect {
+    /// The longest a request waits for its callback (the state's lifetime).
+    pub const MAX_AGE_SECONDS: i64 = 15 * 60;
+}
+
+impl Entity for PendingConnect {
+    const ENTITY_TYPE: &'static str = "PENDING_CONNECT";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::PendingConnect(self.user_id.clone(), self.created_at, self.nonce.clone())
+    }
+}
