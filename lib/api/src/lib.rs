@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod json;
 pub mod ledger;
 pub mod request;
+pub mod retry;
 pub mod routes;
 pub mod stores;
 

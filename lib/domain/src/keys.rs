@@ -9,6 +9,8 @@
 //!   transaction change, so monthly figures are one GetItem, not a scan of a month.
 //! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+//! - `NOTIFYREQ#{requestKey}`: the notifier's claim on one notification request
+//!   (a conditional put), so a request SQS delivers twice notifies once (TTL 14 days).
 
 use crate::email::Email;
 use crate::ids::*;
@@ -151,6 +153,7 @@ pub mod prefix {
     pub const ALERT: &str = "ALERT#";
     pub const SYNC_RUN: &str = "SYNC#";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
+    pub const NOTIFY_REQUEST: &str = "NOTIFYREQ#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
@@ -180,6 +183,7 @@ pub enum ItemKey {
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
+    NotificationDelivery(UserId, NotificationRequestKey),
 }
 
 impl ItemKey {
@@ -203,6 +207,7 @@ impl ItemKey {
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
+            NotificationDelivery(u, r) => (user_pk(u), format!("{}{r}", prefix::NOTIFY_REQUEST)),
         };
         Key { pk, sk }
     }
@@ -266,6 +271,9 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
         _ if sk.starts_with(prefix::IDEMPOTENCY) => Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?),
+        _ if sk.starts_with(prefix::NOTIFY_REQUEST) => {
+            NotificationDelivery(u, NotificationRequestKey::new(&sk[prefix::NOTIFY_REQUEST.len()..]).ok()?)
+        }
         _ if sk.starts_with(prefix::SYNC_RUN) => {
             let rest = &sk[prefix::SYNC_RUN.len()..];
             // The connection id has no '#'; the timestamp follows the first one.
@@ -364,7 +372,8 @@ mod tests {
                 .prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
-            (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u, id()).prop_map(|(u, k)| ItemKey::NotificationDelivery(u, NotificationRequestKey::new(k).unwrap())),
         ]
     }
 
