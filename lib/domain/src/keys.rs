@@ -11,6 +11,8 @@
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
 //! - `NOTIFYREQ#{requestKey}`: the notifier's claim on one notification request
 //!   (a conditional put), so a request SQS delivers twice notifies once (TTL 14 days).
+//! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
+//!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 
 use crate::email::Email;
 use crate::ids::*;
@@ -173,17 +175,32 @@ pub enum ItemKey {
     Transaction(UserId, TransactionId),
     MonthlySummary(UserId, YearMonth),
     ChatMessage(UserId, Timestamp, MessageId),
-    AiAnalysis { user: UserId, analysis_type: String, timeframe: String },
+    AiAnalysis {
+        user: UserId,
+        analysis_type: String,
+        timeframe: String,
+    },
     NotificationToken(UserId, DeviceId),
     NotificationPreferences(UserId),
     Notification(UserId, Timestamp, NotificationId),
     Budget(UserId, BudgetId),
     BudgetAlert(UserId, AlertId),
-    ApiCache { endpoint: String, owner: Option<UserId>, query_hash: String },
+    ApiCache {
+        endpoint: String,
+        owner: Option<UserId>,
+        query_hash: String,
+    },
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
     NotificationDelivery(UserId, NotificationRequestKey),
+    /// One rate-limit window: `scope` names the route, `subject` the caller
+    /// (a hash, never an address), `window` its start in epoch seconds.
+    RateWindow {
+        scope: String,
+        subject: String,
+        window: i64,
+    },
 }
 
 impl ItemKey {
@@ -208,6 +225,7 @@ impl ItemKey {
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
             NotificationDelivery(u, r) => (user_pk(u), format!("{}{r}", prefix::NOTIFY_REQUEST)),
+            RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
     }
@@ -235,6 +253,14 @@ impl ItemKey {
             let query_hash = sk.strip_prefix(prefix::DATA)?;
             check_id("queryHash", query_hash).ok()?;
             return Some(ItemKey::ApiCache { endpoint: endpoint.into(), owner, query_hash: query_hash.into() });
+        }
+        if let Some(rest) = pk.strip_prefix("RATE#") {
+            let (scope, subject) = rest.split_once('#')?;
+            check_id("scope", scope).ok()?;
+            check_id("subject", subject).ok()?;
+            let window: i64 = sk.strip_prefix("WINDOW#")?.parse().ok()?;
+            (sk == format!("WINDOW#{window}")).then_some(())?;
+            return Some(ItemKey::RateWindow { scope: scope.into(), subject: subject.into(), window });
         }
         if pk == CONFIG_PK {
             return SettingName::new(sk.strip_prefix(prefix::SETTING)?).ok().map(ItemKey::SystemConfig);
@@ -373,6 +399,11 @@ mod tests {
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
             (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
+                scope,
+                subject,
+                window
+            }),
             (u, id()).prop_map(|(u, k)| ItemKey::NotificationDelivery(u, NotificationRequestKey::new(k).unwrap())),
         ]
     }
