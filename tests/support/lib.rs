@@ -161,6 +161,24 @@ impl ApiEnv {
     }
 
     async fn start_with(table: Table, banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>) -> ApiEnv {
+        let notify = expenzez_notify::Notify::new(table.clone(), None);
+        Self::start_full(table, banking, notify).await
+    }
+
+    /// With `POST /notifications/send` pushing to Expo's push service at `push_url` (a wiremock server).
+    pub async fn start_with_push(push_url: &str) -> ApiEnv {
+        let table = fresh_table().await;
+        let banking = expenzez_local_api::demo_banking(&table, 1);
+        let expo = expenzez_notify::expo::Expo::new(expenzez_notify::expo::ExpoConfig::new(push_url, None)).unwrap();
+        let notify = expenzez_notify::Notify::new(table.clone(), Some(expo));
+        Self::start_full(table, banking, notify).await
+    }
+
+    async fn start_full(
+        table: Table,
+        banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
+        notify: expenzez_notify::Notify,
+    ) -> ApiEnv {
         let template = expenzez_local_api::template::load(&template_path()).unwrap();
         let cognito = expenzez_local_api::cognito::CognitoAdmin::from_env().unwrap();
         let pool = cognito.create_pool(&template, &format!("test-{}", uuid::Uuid::new_v4().simple())).await.unwrap();
@@ -171,6 +189,7 @@ impl ApiEnv {
             auth: expenzez_local_api::triggers::local_auth(&table, &pool.pool_id, &pool.client_id).await,
             banking,
             assistant: expenzez_assistant::Assistant { table: table.clone() },
+            notify,
         };
         let server = api.start(([127, 0, 0, 1], 0).into()).await.unwrap();
         ApiEnv { table, pool, cognito, server, http: reqwest::Client::new() }

@@ -27,6 +27,8 @@ pub struct DemoData {
     pub chat: Vec<ChatMessage>,
     pub notifications: Vec<NotificationHistory>,
     pub preferences: NotificationPreferences,
+    /// A registered phone, so a notification becomes a push (to the local fake in `make dev`).
+    pub device: NotificationToken,
 }
 
 struct Pattern {
@@ -287,7 +289,7 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         .map(|i| {
             let at = until.plus_seconds(-(i + 1) * 86_400);
             NotificationHistory {
-                notification_id: NotificationId::new(format!("demo-notification-{i}")).expect("valid id"),
+                notification_id: NotificationHistory::id_for(at, &format!("demo{i}")).expect("valid id"),
                 user_id: user.clone(),
                 title: ["Budget alert", "Large transaction", "Weekly summary"][i as usize].into(),
                 body: ["You have used 80% of Groceries", "£250.00 at John Lewis", "You spent £312.40 this week"][i as usize].into(),
@@ -333,7 +335,31 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         last_reviewed_at: None,
     };
 
-    Ok(DemoData { profile, claim, connection, accounts, transactions, summaries, budgets, chat, notifications, preferences })
+    let device = NotificationToken {
+        user_id: user.clone(),
+        device_id: DeviceId::new("demo-phone").expect("valid id"),
+        token: "ExponentPushToken[demo-phone-0000000000000001]".into(),
+        platform: DevicePlatform::Ios,
+        status: TokenStatus::Active,
+        is_valid: true,
+        device_info: Some(DeviceInfo {
+            model: "Demo iPhone".into(),
+            os_version: "18.1".into(),
+            app_version: "1.0.0".into(),
+            push_enabled: true,
+        }),
+        last_used: until,
+        total_notifications_sent: 0,
+        successful_deliveries: 0,
+        failed_deliveries: 0,
+        registered_at: until,
+        updated_at: until,
+        last_validated: until,
+        validation_attempts: 0,
+        invalidation_reason: None,
+    };
+
+    Ok(DemoData { profile, claim, connection, accounts, transactions, summaries, budgets, chat, notifications, preferences, device })
 }
 
 impl DemoData {
@@ -344,6 +370,7 @@ impl DemoData {
         table.put(&self.claim, Condition::None).await?;
         table.put(&self.connection, Condition::None).await?;
         table.put(&self.preferences, Condition::None).await?;
+        table.put(&self.device, Condition::None).await?;
         table.batch_put(&self.accounts).await?;
         table.batch_put(&self.transactions).await?;
         table.batch_put(&self.summaries).await?;

@@ -6,6 +6,8 @@
 
 pub mod authorizer;
 pub mod cognito;
+pub mod fake_push;
+pub mod notify_queue;
 pub mod server;
 pub mod sync_queue;
 pub mod template;

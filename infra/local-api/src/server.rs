@@ -28,6 +28,8 @@ pub struct LocalApi {
     pub banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
     /// The assistant and bills routes.
     pub assistant: expenzez_assistant::Assistant,
+    /// The notification routes (`POST /notifications/send` pushes through `notify.expo`).
+    pub notify: expenzez_notify::Notify,
 }
 
 /// A server running in the background; stops when dropped.
@@ -128,6 +130,8 @@ impl LocalApi {
             expenzez_banking::http::dispatch(&route.function, &self.banking, request).await
         } else if expenzez_assistant::routes::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_assistant::routes::dispatch(&route.function, &self.assistant, request).await
+        } else if expenzez_notify::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_notify::dispatch(&route.function, &self.notify, request).await
         } else {
             expenzez_api::routes::dispatch(&route.function, &self.table, request).await
         };

@@ -12,6 +12,7 @@ pub mod json;
 pub mod ledger;
 pub mod ratelimit;
 pub mod request;
+pub mod retry;
 pub mod routes;
 pub mod stores;
 

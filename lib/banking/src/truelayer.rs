@@ -7,6 +7,7 @@
 //! record and reschedule.
 
 use crate::provider::*;
+use expenzez_api::retry::{retry, RetryPolicy};
 use expenzez_domain::entities::{AccountType, Provider};
 use expenzez_domain::money::{Currency, Money};
 use expenzez_domain::Timestamp;
@@ -281,26 +282,26 @@ impl TrueLayer {
         &self.config
     }
 
-    /// Sends (rebuilt each attempt), retrying retryable failures with backoff.
+    /// Sends (rebuilt each attempt), retrying retryable failures with backoff
+    /// ([`expenzez_api::retry`]).
     async fn send<T: DeserializeOwned>(&self, endpoint: Endpoint, build: impl Fn() -> reqwest::RequestBuilder) -> ProviderResult<T> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = match build().send().await {
-                Ok(resp) if resp.status().is_success() => resp.json::<T>().await.map_err(transport),
-                Ok(resp) => Err(classify(endpoint, resp).await),
-                Err(e) => Err(transport(e)),
-            };
-            match result {
-                Err(ProviderError::Retryable { code, retry_after }) if attempt < self.config.max_attempts => {
-                    let backoff = self.config.retry_base.saturating_mul(1 << (attempt - 1).min(10));
-                    let wait = retry_after.unwrap_or(backoff).max(backoff).min(self.config.max_retry_wait);
-                    tracing::warn!(code = %code, attempt, wait_ms = wait.as_millis() as u64, "provider call will be retried");
-                    tokio::time::sleep(wait).await;
+        let policy =
+            RetryPolicy { max_attempts: self.config.max_attempts, base: self.config.retry_base, max_wait: self.config.max_retry_wait };
+        retry(
+            &policy,
+            || async {
+                match build().send().await {
+                    Ok(resp) if resp.status().is_success() => resp.json::<T>().await.map_err(transport),
+                    Ok(resp) => Err(classify(endpoint, resp).await),
+                    Err(e) => Err(transport(e)),
                 }
-                other => return other,
-            }
-        }
+            },
+            |e| match e {
+                ProviderError::Retryable { retry_after, .. } => Some(*retry_after),
+                _ => None,
+            },
+        )
+        .await
     }
 
     async fn token(&self, form: &[(&str, &str)]) -> ProviderResult<Tokens> {

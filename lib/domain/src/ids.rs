@@ -91,6 +91,9 @@ id_type!(/// A device that registered a push token.
     DeviceId);
 id_type!(/// A notification history entry.
     NotificationId);
+id_type!(/// A notification request's key: a digest of its producer's `requestId`
+    /// ([`crate::entities::NotificationDelivery::request_key`]).
+    NotificationRequestKey);
 id_type!(/// A budget.
     BudgetId);
 id_type!(/// A budget alert.

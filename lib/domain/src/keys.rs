@@ -14,6 +14,8 @@
 //! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
 //!   The daily limit counts here, not in the chat: deleting one's chat history must not
 //!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
+//! - `NOTIFYREQ#{requestKey}`: the notifier's claim on one notification request
+//!   (a conditional put), so a request SQS delivers twice notifies once (TTL 14 days).
 //! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
 //!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 
@@ -161,6 +163,7 @@ pub mod prefix {
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
     pub const PENDING_CONNECT: &str = "CONNECT#";
     pub const AI_USAGE: &str = "USAGE#AI#";
+    pub const NOTIFY_REQUEST: &str = "NOTIFYREQ#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
@@ -201,6 +204,7 @@ pub enum ItemKey {
     /// A pending bank connect request: its start and its state's nonce.
     PendingConnect(UserId, Timestamp, String),
     AiUsage(UserId, NaiveDate),
+    NotificationDelivery(UserId, NotificationRequestKey),
     /// One rate-limit window: `scope` names the route, `subject` the caller
     /// (a hash, never an address), `window` its start in epoch seconds.
     RateWindow {
@@ -233,6 +237,7 @@ impl ItemKey {
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
             PendingConnect(u, ts, n) => (user_pk(u), format!("{}{ts}#{n}", prefix::PENDING_CONNECT)),
             AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
+            NotificationDelivery(u, r) => (user_pk(u), format!("{}{r}", prefix::NOTIFY_REQUEST)),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
@@ -315,6 +320,9 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
             AiUsage(u, date)
         }
         _ if sk.starts_with(prefix::IDEMPOTENCY) => Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?),
+        _ if sk.starts_with(prefix::NOTIFY_REQUEST) => {
+            NotificationDelivery(u, NotificationRequestKey::new(&sk[prefix::NOTIFY_REQUEST.len()..]).ok()?)
+        }
         _ if sk.starts_with(prefix::SYNC_RUN) => {
             let rest = &sk[prefix::SYNC_RUN.len()..];
             // The connection id has no '#'; the timestamp follows the first one.
@@ -420,8 +428,9 @@ mod tests {
                 subject,
                 window
             }),
-            (u, 0i64..100_000)
+            (u.clone(), 0i64..100_000)
                 .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
+            (u, id()).prop_map(|(u, k)| ItemKey::NotificationDelivery(u, NotificationRequestKey::new(k).unwrap())),
         ]
     }
 

@@ -7,6 +7,8 @@ use expenzez_devtool::{demo_until, generate_for};
 use expenzez_domain::{Clock, SystemClock};
 use expenzez_local_api::cognito::CognitoAdmin;
 use expenzez_local_api::{template, Authorizer, LocalApi};
+use expenzez_notify::expo::{Expo, ExpoConfig};
+use expenzez_notify::{Notifier, NotifierSettings, Notify};
 use expenzez_store::schema::{template_path, TableDef};
 use std::io::Write;
 
@@ -20,6 +22,10 @@ async fn main() -> anyhow::Result<()> {
     expenzez_api::edge::init_tracing();
     let config = AppConfig::from_env()?;
     let table = config.table().await?;
+    // The notification queue first, so every producer in this process finds
+    // it in NOTIFICATION_QUEUE_URL as a deployed function would.
+    let notify_queue = expenzez_local_api::notify_queue::create("expenzez-notifications-local").await?;
+    std::env::set_var("NOTIFICATION_QUEUE_URL", notify_queue.url());
     let tpl = template::load(&template_path())?;
     TableDef::from_template(&template_path())?.create(table.client(), table.name()).await?;
 
@@ -51,6 +57,12 @@ async fn main() -> anyhow::Result<()> {
         }
     });
     banking.queue = Some(std::sync::Arc::new(queue));
+    // Expo's push service, faked locally: it logs each push it would send.
+    let push_url = expenzez_local_api::fake_push::start(([127, 0, 0, 1], 0).into()).await?;
+    let expo = Expo::new(ExpoConfig::new(&push_url, None))?;
+    let notifier = Notifier { table: table.clone(), expo: expo.clone(), queue: notify_queue, settings: NotifierSettings::default() };
+    let _notifier = expenzez_local_api::notify_queue::poll(std::sync::Arc::new(notifier));
+    let notify = Notify::new(table.clone(), Some(expo));
     let api = LocalApi {
         routes: template::routes(&tpl),
         authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
@@ -58,13 +70,14 @@ async fn main() -> anyhow::Result<()> {
         table,
         auth,
         banking,
+        notify,
     };
     let running = api.start(([127, 0, 0, 1], port).into()).await?;
     let url = running.url();
     let mut out = std::io::stdout();
     writeln!(
         out,
-        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/transactions/refresh -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\ncurl -s {url}/banking/connected -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/connect -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
+        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/transactions/refresh -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\ncurl -s {url}/banking/connected -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/connect -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\nPushes go to a local fake of Expo's push service at {push_url}, which logs them (target fake_push).\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
         pool.pool_id, pool.client_id, tokens.access_token
     )?;
     out.flush()?;

@@ -1,5 +1,5 @@
 use super::{ttl_after_days, Entity};
-use crate::ids::{DeviceId, NotificationId, UserId};
+use crate::ids::{DeviceId, NotificationId, NotificationRequestKey, UserId};
 use crate::keys::ItemKey;
 use crate::money::Money;
 use crate::time::Timestamp;
@@ -314,6 +314,24 @@ impl NotificationHistory {
     pub fn ttl_for(sent_at: Timestamp) -> i64 {
         ttl_after_days(sent_at, Self::RETENTION_DAYS)
     }
+
+    /// The id of a notification sent at `sent_at`: its send time in epoch
+    /// milliseconds, then `suffix` (`1764759600000-3f2a...`). The time is the
+    /// one in its key (`NOTIFICATION#{sentAt}#{id}`), so the app's
+    /// `PUT /notifications/{id}/read` finds it with one GetItem.
+    pub fn id_for(sent_at: Timestamp, suffix: &str) -> Result<NotificationId, crate::ids::IdError> {
+        NotificationId::new(format!("{:013}-{suffix}", sent_at.millis()))
+    }
+
+    /// The key of `user`'s notification `id` (see [`NotificationHistory::id_for`]);
+    /// `None` for an id no notification can have.
+    pub fn key_of(user: &UserId, id: &NotificationId) -> Option<ItemKey> {
+        let (ms, suffix) = id.as_str().split_once('-')?;
+        if ms.len() != 13 || suffix.is_empty() || !ms.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(ItemKey::Notification(user.clone(), Timestamp::from_millis(ms.parse().ok()?)?, id.clone()))
+    }
 }
 
 impl Entity for NotificationHistory {
@@ -342,4 +360,79 @@ pub struct NotificationRequest {
     pub message: String,
     pub data: Option<NotificationData>,
     pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// A notifier is delivering it (or died doing so: the claim lapses after
+    /// [`NotificationDelivery::CLAIM_SECONDS`]).
+    Claimed,
+    /// Pushed and written to the history.
+    Delivered,
+}
+
+/// New item: the notifier's record of one [`NotificationRequest`], keyed by a
+/// digest of its `requestId`. Claimed with a conditional put before the push
+/// and marked delivered in the same transaction that writes the history, so
+/// a request delivered twice by SQS notifies once; a failed push releases the
+/// claim (nothing half-written). TTL 14 days: longer than SQS keeps a message.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationDelivery {
+    pub user_id: UserId,
+    pub request_key: NotificationRequestKey,
+    pub state: DeliveryState,
+    pub notification_id: Option<NotificationId>,
+    pub claimed_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(rename = "TTL")]
+    pub ttl: i64,
+}
+
+impl NotificationDelivery {
+    pub const RETENTION_DAYS: i64 = 14;
+    /// A claim older than this (well past the notifier's timeout) was
+    /// abandoned by a notifier that died; the next delivery takes it over.
+    pub const CLAIM_SECONDS: i64 = 300;
+
+    /// The key of a producer's `requestId`: the first 128 bits of its
+    /// SHA-256, hex (any string the producer chose fits a key).
+    pub fn request_key(request_id: &str) -> NotificationRequestKey {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(request_id.as_bytes());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        NotificationRequestKey::new(hex).expect("hex is a valid id")
+    }
+}
+
+impl Entity for NotificationDelivery {
+    const ENTITY_TYPE: &'static str = "NOTIFICATION_DELIVERY";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::NotificationDelivery(self.user_id.clone(), self.request_key.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notification_id_names_its_key() {
+        let u = UserId::new("u1").unwrap();
+        let at = Timestamp::parse("2026-11-20T10:00:00.123Z").unwrap();
+        let id = NotificationHistory::id_for(at, "abc").unwrap();
+        assert_eq!(NotificationHistory::key_of(&u, &id), Some(ItemKey::Notification(u.clone(), at, id)));
+        for bad in ["abc", "123-abc", "17647596000001-x", "1764759600000-", "x764759600000-a"] {
+            assert_eq!(NotificationHistory::key_of(&u, &NotificationId::new(bad).unwrap()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn request_keys_are_stable_and_distinct() {
+        assert_eq!(NotificationDelivery::request_key("alert-1"), NotificationDelivery::request_key("alert-1"));
+        assert_ne!(NotificationDelivery::request_key("alert-1"), NotificationDelivery::request_key("alert-2"));
+        assert_eq!(NotificationDelivery::request_key("x").as_str().len(), 32);
+    }
 }

@@ -1,0 +1,17 @@
+//! `PUT /notifications/{id}/read` (MarkNotificationReadFunction in template.yaml): marks one of my notifications read.
+
+use expenzez_api::edge;
+use expenzez_notify::handlers;
+use lambda_http::{service_fn, Error, Request};
+use std::convert::Infallible;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // Tracing, typed config and the DynamoDB client, once per cold start.
+    let table = expenzez_api::config::init().await?;
+    let table = &table;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        Ok::<_, Infallible>(edge::run("PUT /notifications/{id}/read", table, req, handlers::mark_read).await)
+    }))
+    .await
+}
