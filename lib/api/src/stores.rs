@@ -54,6 +54,13 @@ pub trait TransactionListStore: Metered {
     fn transactions(&self, query: &Query) -> impl Future<Output = R<Page<Versioned<Transaction>>>> + Send;
 }
 
+/// Many of one user's transactions by id (the bulk tools).
+pub trait TransactionBatchStore: LedgerStore + TransactionListStore {
+    /// Those of `ids` that exist under `user` (another user's id is simply
+    /// not in this user's partition), unexpired, in the order of `ids`.
+    fn transactions_by_id(&self, user: &UserId, ids: &[TransactionId]) -> impl Future<Output = R<Vec<Versioned<Transaction>>>> + Send;
+}
+
 pub trait SummaryStore: Metered {
     fn summaries(&self, user: &UserId) -> impl Future<Output = R<Vec<MonthlySummary>>> + Send;
     /// Timestamp of the first (`newest = false`) or last transaction.
@@ -138,6 +145,13 @@ impl LedgerStore for Table {
 impl TransactionListStore for Table {
     async fn transactions(&self, query: &Query) -> R<Page<Versioned<Transaction>>> {
         self.query(query).await
+    }
+}
+
+impl TransactionBatchStore for Table {
+    async fn transactions_by_id(&self, user: &UserId, ids: &[TransactionId]) -> R<Vec<Versioned<Transaction>>> {
+        let keys: Vec<ItemKey> = ids.iter().map(|id| ItemKey::Transaction(user.clone(), id.clone())).collect();
+        self.batch_get(&keys).await
     }
 }
 

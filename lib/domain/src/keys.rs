@@ -2,13 +2,18 @@
 //! `GSI*` string in the code base comes from here, and every key parses back
 //! into what built it ([`ItemKey::parse`]), which the property tests check.
 //!
-//! The four items beyond the seed are keyed here too, each with its reason:
+//! The items beyond the seed are keyed here too, each with its reason:
 //! - `EMAIL#{email}` / `EMAIL`: a conditional put on it makes emails unique
 //!   (a GSI cannot enforce uniqueness, and GSI reads are eventually consistent).
 //! - `SUMMARY#{YYYY-MM}`: per-month totals moved in the same transaction as each
 //!   transaction change, so monthly figures are one GetItem, not a scan of a month.
 //! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+//! - `IMPORTS#{YYYY-MM}`: how many imports a user made in a month, so the monthly
+//!   import quota is one conditional write on one item, not a count over transactions.
+//! - `STATEMENT#{statementId}`: a bank statement imported from a PDF (issuer, masked
+//!   account, period, row count), so the statements screen lists them and a statement
+//!   seen before is recognised by its id (a hash of its content) instead of imported twice.
 
 use crate::email::Email;
 use crate::ids::*;
@@ -151,6 +156,8 @@ pub mod prefix {
     pub const ALERT: &str = "ALERT#";
     pub const SYNC_RUN: &str = "SYNC#";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
+    pub const IMPORT_USAGE: &str = "IMPORTS#";
+    pub const STATEMENT: &str = "STATEMENT#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
@@ -180,6 +187,8 @@ pub enum ItemKey {
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
+    ImportUsage(UserId, YearMonth),
+    Statement(UserId, StatementId),
 }
 
 impl ItemKey {
@@ -203,6 +212,8 @@ impl ItemKey {
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
+            ImportUsage(u, m) => (user_pk(u), format!("{}{m}", prefix::IMPORT_USAGE)),
+            Statement(u, s) => (user_pk(u), format!("{}{s}", prefix::STATEMENT)),
         };
         Key { pk, sk }
     }
@@ -265,6 +276,8 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         }
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
+        _ if sk.starts_with(prefix::IMPORT_USAGE) => ImportUsage(u, YearMonth::parse(&sk[prefix::IMPORT_USAGE.len()..])?),
+        _ if sk.starts_with(prefix::STATEMENT) => Statement(u, StatementId::new(&sk[prefix::STATEMENT.len()..]).ok()?),
         _ if sk.starts_with(prefix::IDEMPOTENCY) => Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?),
         _ if sk.starts_with(prefix::SYNC_RUN) => {
             let rest = &sk[prefix::SYNC_RUN.len()..];
@@ -364,7 +377,9 @@ mod tests {
                 .prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
-            (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), 1970i32..2200, 1u32..=12).prop_map(|(u, year, month)| ItemKey::ImportUsage(u, YearMonth { year, month })),
+            (u, id()).prop_map(|(u, s)| ItemKey::Statement(u, StatementId::new(s).unwrap())),
         ]
     }
 

@@ -91,7 +91,7 @@ pub enum AppType {
     Credit,
 }
 
-fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp) -> Option<Timestamp> {
+pub(crate) fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp) -> Option<Timestamp> {
     let t = if s.len() == 10 {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| Timestamp::start_of_day(d).plus_seconds(12 * 3600))
     } else {
@@ -106,7 +106,7 @@ fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp
     }
 }
 
-fn check_text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize, required: bool) -> String {
+pub(crate) fn check_text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize, required: bool) -> String {
     let t = v.trim();
     if required && t.is_empty() {
         errors.push(FieldError::new(field, "is required"));
@@ -128,7 +128,7 @@ fn check_tags(errors: &mut Vec<FieldError>, tags: &Option<Vec<String>>) -> Optio
 
 /// The signed amount: `type` wins over the sign when both are given (the app
 /// may send a positive amount with `type: debit`).
-fn signed(amount: Money, kind: Option<AppType>) -> Money {
+pub(crate) fn signed(amount: Money, kind: Option<AppType>) -> Money {
     match kind {
         Some(AppType::Debit) => -amount.abs(),
         Some(AppType::Credit) => amount.abs(),
