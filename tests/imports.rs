@@ -90,7 +90,11 @@ async fn a_csv_with_bad_rows_imports_the_good_ones_and_lists_the_bad() {
     ]});
     let (s, _, b) = send(env.post(&u, "/transactions/import-csv", &body)).await;
     assert_eq!(s, 200, "{b}");
-    assert_eq!((b["summary"]["imported"].as_u64(), b["summary"]["failed"].as_u64(), b["summary"]["total"].as_u64()), (Some(2), Some(6), Some(8)), "{b}");
+    assert_eq!(
+        (b["summary"]["imported"].as_u64(), b["summary"]["failed"].as_u64(), b["summary"]["total"].as_u64()),
+        (Some(2), Some(6), Some(8)),
+        "{b}"
+    );
     let errors = b["errors"].as_array().unwrap();
     let rows: Vec<(u64, &str)> = errors.iter().map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap())).collect();
     assert_eq!(rows, vec![(2, "date"), (3, "amount"), (4, "amount"), (5, "type"), (6, "colour"), (7, "$")], "{b}");
@@ -103,7 +107,8 @@ async fn a_csv_with_bad_rows_imports_the_good_ones_and_lists_the_bad() {
     assert_eq!(expenzez_tests::summary_mismatch(&env.table, &UserId::new(&u.sub).unwrap(), &txns).await, None);
 
     // Whole-body problems are 4xx and write nothing.
-    for (body, status) in [(json!({"transactions": []}), 422), (json!({"rows": []}), 422), (json!({"transactions": [{}], "bank": 3}), 422)] {
+    for (body, status) in [(json!({"transactions": []}), 422), (json!({"rows": []}), 422), (json!({"transactions": [{}], "bank": 3}), 422)]
+    {
         assert_eq!(send(env.post(&u, "/transactions/import-csv", &body)).await.0, status, "{body}");
     }
     assert_eq!(stored(&env.table, &u).await.len(), 2);

@@ -38,7 +38,8 @@ async fn similar_then_bulk_categorize_moves_two_months_exactly() {
     let bobs = create(&env, &other, "-9.99", "2025-08-05", "Shopping", "Tesco Stores").await;
 
     // The literal route wins over /transactions/{id}.
-    let (s, _, b) = send(env.get(&u, &format!("/transactions/similar?merchant=Tesco%20Stores&newCategory=groceries&excludeId={aug1}"))).await;
+    let (s, _, b) =
+        send(env.get(&u, &format!("/transactions/similar?merchant=Tesco%20Stores&newCategory=groceries&excludeId={aug1}"))).await;
     assert_eq!(s, 200, "{b}");
     let mut ids: Vec<String> = b["transactions"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(b["count"], 2, "aug1 excluded, 'already' in Groceries (case-insensitive), Pret and Bob's not similar: {b}");
@@ -83,7 +84,8 @@ async fn similar_then_bulk_categorize_moves_two_months_exactly() {
     assert_eq!(debit(&month(&env, &other, "2025-08").await, "Shopping"), Some(9.99));
 
     // The same request again changes nothing.
-    let (_, _, b) = send(env.post(&u, "/transactions/bulk-categorize", &json!({"transactionIds": [aug1, aug2], "category": "Groceries"}))).await;
+    let (_, _, b) =
+        send(env.post(&u, "/transactions/bulk-categorize", &json!({"transactionIds": [aug1, aug2], "category": "Groceries"}))).await;
     assert_eq!((b["updated"].as_u64(), b["unchanged"].as_u64()), (Some(0), Some(2)), "{b}");
     assert_eq!(debit(&month(&env, &u, "2025-08").await, "Groceries"), Some(17.35));
 
@@ -117,7 +119,8 @@ async fn bulk_exclude_by_ids_or_by_merchant() {
     // Totals do not depend on excludeFromSpend: the summaries are unchanged.
     assert_eq!(month(&env, &u, "2025-09").await["monthTotals"]["debit"].as_f64(), Some(50.0));
     let (_, _, b) =
-        send(env.post(&u, "/transactions/bulk-exclude", &json!({"transactionIds": [a, c], "excludeFromSpend": false, "merchant": "x"}))).await;
+        send(env.post(&u, "/transactions/bulk-exclude", &json!({"transactionIds": [a, c], "excludeFromSpend": false, "merchant": "x"})))
+            .await;
     assert_eq!((b["updated"].as_u64(), b["unchanged"].as_u64()), (Some(1), Some(1)), "{b}");
     let (s, _, _) = send(env.post(&u, "/transactions/bulk-exclude", &json!({"excludeFromSpend": true}))).await;
     assert_eq!(s, 422);

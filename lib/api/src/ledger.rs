@@ -200,12 +200,7 @@ pub fn groups(mut changes: Vec<Change>) -> Vec<Vec<Change>> {
     out
 }
 
-async fn commit_group<S: LedgerStore>(
-    store: &S,
-    user: &UserId,
-    group: Vec<Change>,
-    outcome: &mut BatchOutcome,
-) -> Result<(), BatchError> {
+async fn commit_group<S: LedgerStore>(store: &S, user: &UserId, group: Vec<Change>, outcome: &mut BatchOutcome) -> Result<(), BatchError> {
     let now = store.now();
     let months: BTreeSet<YearMonth> = group.iter().flat_map(Change::months).collect();
     let mut actions = Vec::with_capacity(group.len() + months.len());

@@ -34,9 +34,7 @@ pub async fn dispatch(function: &str, table: &Table, req: Request) -> Option<Res
         "CreateTransactionFunction" => edge::run("POST /transactions", table, req, transactions::create).await,
         "GetTransactionSummaryFunction" => edge::run("GET /transactions/summary", table, req, summary::get).await,
         "GetSimilarTransactionsFunction" => edge::run("GET /transactions/similar", table, req, tools::similar).await,
-        "BulkCategorizeTransactionsFunction" => {
-            edge::run("POST /transactions/bulk-categorize", table, req, tools::bulk_categorize).await
-        }
+        "BulkCategorizeTransactionsFunction" => edge::run("POST /transactions/bulk-categorize", table, req, tools::bulk_categorize).await,
         "BulkExcludeTransactionsFunction" => edge::run("POST /transactions/bulk-exclude", table, req, tools::bulk_exclude).await,
         "ImportCsvFunction" => edge::run("POST /transactions/import-csv", table, req, imports::import_csv).await,
         "GetImportUsageFunction" => edge::run("GET /transactions/import-usage", table, req, imports::get_usage).await,

@@ -52,7 +52,11 @@ pub trait ImportStore: TransactionBatchStore + ConfigStore {
 }
 
 impl ImportStore for expenzez_store::Table {
-    async fn import_usage(&self, user: &UserId, month: expenzez_domain::time::YearMonth) -> Result<Option<Versioned<ImportUsage>>, StoreError> {
+    async fn import_usage(
+        &self,
+        user: &UserId,
+        month: expenzez_domain::time::YearMonth,
+    ) -> Result<Option<Versioned<ImportUsage>>, StoreError> {
         self.get_consistent(&expenzez_domain::keys::ItemKey::ImportUsage(user.clone(), month)).await
     }
     async fn save_import_usage(&self, usage: &ImportUsage, condition: Condition) -> Result<u64, StoreError> {
@@ -119,7 +123,13 @@ async fn reserve<S: ImportStore>(store: &S, user: &UserId) -> Result<(), ApiErro
         let (next, condition) = match current {
             Some(c) => (ImportUsage { used: c.value.used + 1, updated_at: now, ..c.value }, Condition::Version(c.version)),
             None => (
-                ImportUsage { user_id: user.clone(), month: now.month(), used: 1, updated_at: now, ttl: ttl_after_days(now, ImportUsage::TTL_DAYS) },
+                ImportUsage {
+                    user_id: user.clone(),
+                    month: now.month(),
+                    used: 1,
+                    updated_at: now,
+                    ttl: ttl_after_days(now, ImportUsage::TTL_DAYS),
+                },
                 Condition::MustNotExist,
             ),
         };
@@ -164,8 +174,7 @@ pub struct Landed {
 pub async fn land<S: ImportStore>(store: &S, user: &UserId, rows: Vec<ImportRow>) -> Result<Landed, ApiError> {
     let mut out = Landed::default();
     let ids: Vec<TransactionId> = rows.iter().map(|r| r.transaction.transaction_id.clone()).collect();
-    let stored: BTreeSet<TransactionId> =
-        store.transactions_by_id(user, &ids).await?.into_iter().map(|v| v.value.transaction_id).collect();
+    let stored: BTreeSet<TransactionId> = store.transactions_by_id(user, &ids).await?.into_iter().map(|v| v.value.transaction_id).collect();
     let mut seen = BTreeSet::new();
     let mut fresh = BTreeMap::new();
     for r in rows {
@@ -184,7 +193,10 @@ pub async fn land<S: ImportStore>(store: &S, user: &UserId, rows: Vec<ImportRow>
     let committed = commit_planned(store, user, changes, |id, current| match current {
         // Stored meanwhile (the same file imported twice at once): a duplicate.
         Some(_) => Ok(Planned::Unchanged),
-        None => Ok(fresh.get(id).map(|r| Planned::Write(Change { before: None, after: Some(r.transaction.clone()) })).unwrap_or(Planned::Failed)),
+        None => Ok(fresh
+            .get(id)
+            .map(|r| Planned::Write(Box::new(Change { before: None, after: Some(r.transaction.clone()) })))
+            .unwrap_or(Planned::Failed)),
     })
     .await?;
     let failed: BTreeSet<&TransactionId> = committed.failed.iter().collect();
@@ -266,7 +278,9 @@ pub struct RowError {
 /// A category the app knows for `text` (the row's category, description or
 /// merchant): the row's own when it names one, else the keyword rules, else `Other`.
 pub fn choose_category(row_category: Option<&str>, text: &str) -> (Category, CategorySource) {
-    let own = row_category.map(str::trim).filter(|c| !c.is_empty() && !["uncategorized", "uncategorised", "unknown"].contains(&c.to_lowercase().as_str()));
+    let own = row_category
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !["uncategorized", "uncategorised", "unknown"].contains(&c.to_lowercase().as_str()));
     if let Some(c) = own.and_then(|c| Category::new(c).ok()) {
         return (c, CategorySource::Row);
     }
@@ -529,9 +543,15 @@ mod tests {
         let x = one.build(fields("2025-08-01", "Coffee", -300)).unwrap();
         let y = one.build(fields("2025-08-01", "Coffee", -300)).unwrap();
         assert_ne!(x.transaction.transaction_id, y.transaction.transaction_id, "two coffees on one day are two rows");
-        let other_bank = RowBuilder::new(&u, "csv", TransactionSource::CsvImport, &ImportSource::default(), Timestamp::parse("2025-09-01T00:00:00Z").unwrap())
-            .build(fields("2025-08-01", "Coffee", -300))
-            .unwrap();
+        let other_bank = RowBuilder::new(
+            &u,
+            "csv",
+            TransactionSource::CsvImport,
+            &ImportSource::default(),
+            Timestamp::parse("2025-09-01T00:00:00Z").unwrap(),
+        )
+        .build(fields("2025-08-01", "Coffee", -300))
+        .unwrap();
         assert_ne!(x.transaction.transaction_id, other_bank.transaction.transaction_id, "the source is part of the id");
     }
 

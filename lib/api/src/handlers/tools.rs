@@ -148,7 +148,7 @@ fn planned(t: &Versioned<Transaction>, patch: &TransactionUpdate, now: Timestamp
 /// What to do with one transaction, planned from its current state.
 #[derive(Debug)]
 pub enum Planned {
-    Write(Change),
+    Write(Box<Change>),
     /// Already as wanted: nothing to write.
     Unchanged,
     /// Cannot be done (e.g. it does not exist): counted as failed.
@@ -211,7 +211,7 @@ where
             let mut next = Vec::new();
             for id in ids(&group) {
                 match replan(&id, store.transaction(user, &id, true).await?)? {
-                    Planned::Write(c) => next.push(c),
+                    Planned::Write(c) => next.push(*c),
                     Planned::Unchanged => out.unchanged += 1,
                     Planned::Failed => out.failed.push(id),
                 }
@@ -262,7 +262,7 @@ pub async fn bulk_apply<S: TransactionBatchStore>(
     }
     let committed = commit_planned(store, user, changes, |_, current| match current {
         None => Ok(Planned::Failed),
-        Some(t) => Ok(planned(&t, patch, store.now())?.map(Planned::Write).unwrap_or(Planned::Unchanged)),
+        Some(t) => Ok(planned(&t, patch, store.now())?.map(|c| Planned::Write(Box::new(c))).unwrap_or(Planned::Unchanged)),
     })
     .await?;
     out.updated = committed.written;
