@@ -59,7 +59,12 @@ async fn every_sample_event_succeeds() {
         ("update-transaction", "UpdateTransactionFunction", 200, "transaction"),
         ("delete-transaction", "DeleteTransactionFunction", 200, "success"),
         ("get-config", "GetConfigFunction", 200, "config"),
+        ("get-similar-transactions", "GetSimilarTransactionsFunction", 200, "transactions"),
+        ("bulk-categorize-transactions", "BulkCategorizeTransactionsFunction", 200, "updated"),
+        ("bulk-exclude-transactions", "BulkExcludeTransactionsFunction", 200, "updated"),
         ("put-admin-config", "PutAdminConfigFunction", 201, "setting"),
+        ("import-csv", "ImportCsvFunction", 200, "summary"),
+        ("get-import-usage", "GetImportUsageFunction", 200, "remaining"),
     ];
     for (file, function, status, field) in cases {
         let table = seeded().await;
@@ -88,6 +93,44 @@ async fn sample_events_show_the_stored_effects() {
     let (_, b) = call(&table, "GetTransactionSummaryFunction", &event("get-transaction-summary")).await;
     assert_eq!(b["summary"]["transactionCount"], 2);
     assert_eq!(b["summary"]["totalDebit"].as_f64(), Some(20.84));
+}
+
+#[tokio::test]
+async fn transaction_tools_sample_events() {
+    let table = seeded().await;
+    // "TESCO EXPRESS 1234" is the stored "Tesco Express"; txn-1 is not yet Groceries.
+    let (_, b) = call(&table, "GetSimilarTransactionsFunction", &event("get-similar-transactions")).await;
+    assert_eq!((b["count"].as_u64(), b["transactions"][0]["id"].as_str()), (Some(1), Some("txn-1")), "{b}");
+    let (_, b) = call(&table, "BulkCategorizeTransactionsFunction", &event("bulk-categorize-transactions")).await;
+    assert_eq!(b, serde_json::json!({"updated": 1, "failed": 1, "unchanged": 0, "failedIds": ["txn-missing"]}));
+    let (_, b) = call(&table, "GetTransactionSummaryFunction", &event("get-transaction-summary")).await;
+    assert_eq!(b["summary"]["byCategory"]["Groceries"]["debit"].as_f64(), Some(8.5), "{b}");
+    // Now in Groceries: no longer similar-and-to-change; a second categorize changes nothing.
+    let (_, b) = call(&table, "GetSimilarTransactionsFunction", &event("get-similar-transactions")).await;
+    assert_eq!(b["count"], 0, "{b}");
+    let (_, b) = call(&table, "BulkCategorizeTransactionsFunction", &event("bulk-categorize-transactions")).await;
+    assert_eq!((b["updated"].as_u64(), b["unchanged"].as_u64()), (Some(0), Some(1)), "{b}");
+    let (_, b) = call(&table, "BulkExcludeTransactionsFunction", &event("bulk-exclude-transactions")).await;
+    assert_eq!(b["updated"], 1, "{b}");
+    let (_, b) = call(&table, "GetTransactionFunction", &event("get-transaction")).await;
+    assert_eq!(b["transaction"]["excludeFromSpend"], true, "{b}");
+    // Another user's sub: txn-1 is not theirs, so it fails and stays as it is.
+    let mut ev = event("bulk-categorize-transactions");
+    ev["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = Value::from("99999999-0000-4000-8000-000000000000");
+    let (_, b) = call(&table, "BulkCategorizeTransactionsFunction", &ev).await;
+    assert_eq!((b["updated"].as_u64(), b["failed"].as_u64()), (Some(0), Some(2)), "{b}");
+}
+
+#[tokio::test]
+async fn import_sample_events() {
+    let table = seeded().await;
+    let (_, b) = call(&table, "ImportCsvFunction", &event("import-csv")).await;
+    assert_eq!((b["summary"]["imported"].as_u64(), b["summary"]["failed"].as_u64()), (Some(2), Some(1)), "{b}");
+    assert_eq!(b["errors"][0]["id"], "r3", "{b}");
+    let (_, b) = call(&table, "GetImportUsageFunction", &event("get-import-usage")).await;
+    assert_eq!(b["used"], 1, "{b}");
+    let (_, b) = call(&table, "ImportCsvFunction", &event("import-csv")).await;
+    assert_eq!((b["summary"]["imported"].as_u64(), b["summary"]["duplicatesSkipped"].as_u64()), (Some(0), Some(2)), "{b}");
 }
 
 #[tokio::test]

@@ -87,7 +87,9 @@ impl LocalApi {
     pub async fn handle(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
-        let Some((route, params)) = self.routes.iter().find_map(|r| r.matches(parts.method.as_str(), &path).map(|p| (r, p))) else {
+        // As API Gateway: the most specific route wins (`/transactions/similar` over `/transactions/{id}`).
+        let matched = self.routes.iter().filter_map(|r| r.matches(parts.method.as_str(), &path).map(|p| (r, p)));
+        let Some((route, params)) = matched.max_by_key(|(r, _)| r.literal_segments()) else {
             return gateway(404, "Not Found");
         };
         let claims = if route.authorized {

@@ -20,6 +20,12 @@ impl Route {
         format!("{} {}", self.method, self.path)
     }
 
+    /// How many path segments are literal (not `{param}`): of two routes
+    /// matching a path, API Gateway picks the one with more.
+    pub fn literal_segments(&self) -> usize {
+        self.path.trim_matches('/').split('/').filter(|s| !s.starts_with('{')).count()
+    }
+
     /// Path parameters when `path` matches this route.
     pub fn matches(&self, method: &str, path: &str) -> Option<Vec<(String, String)>> {
         if !self.method.eq_ignore_ascii_case(method) {

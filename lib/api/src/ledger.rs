@@ -15,7 +15,7 @@ pub use expenzez_store::retry::backoff;
 use std::collections::BTreeSet;
 
 /// Attempts before a contended change gives up with 409 (`retryable`).
-const MAX_ATTEMPTS: u32 = 10;
+pub const MAX_ATTEMPTS: u32 = 10;
 
 /// Applies `change` to the current state of one transaction (`None` if it
 /// does not exist) and writes the result (`None` deletes it) together with
@@ -152,7 +152,7 @@ pub struct BatchOutcome {
 /// every group is all-or-nothing and keeps the summaries exact. Every write is
 /// conditional on the version read; a conflict stops the batch
 /// ([`BatchError::is_conflict`]) and the caller re-reads and re-plans.
-pub async fn apply_batch<S: LedgerStore>(store: &S, user: &UserId, mut changes: Vec<Change>) -> Result<BatchOutcome, BatchError> {
+pub async fn apply_batch<S: LedgerStore>(store: &S, user: &UserId, changes: Vec<Change>) -> Result<BatchOutcome, BatchError> {
     let mut seen = BTreeSet::new();
     for c in &changes {
         let id = c.id().ok_or(BatchError::Invalid)?;
@@ -162,9 +162,21 @@ pub async fn apply_batch<S: LedgerStore>(store: &S, user: &UserId, mut changes: 
             return Err(BatchError::Invalid);
         }
     }
+    let mut outcome = BatchOutcome::default();
+    for group in groups(changes) {
+        commit_group(store, user, group, &mut outcome).await?;
+    }
+    Ok(outcome)
+}
+
+/// The groups [`apply_batch`] commits, in order: each fits one
+/// TransactWriteItems (its transactions plus the summaries of the months they
+/// touch, at most [`expenzez_store::TRANSACT_MAX`] actions), so a group given
+/// alone to [`apply_batch`] is committed all-or-nothing in one call.
+pub fn groups(mut changes: Vec<Change>) -> Vec<Vec<Change>> {
     // By month, so a group touches as few summaries as possible.
     changes.sort_by_key(|c| (c.months().into_iter().next(), c.id().cloned()));
-    let mut outcome = BatchOutcome::default();
+    let mut out = Vec::new();
     let mut group: Vec<Change> = Vec::new();
     let mut months: BTreeSet<YearMonth> = BTreeSet::new();
     for c in changes {
@@ -172,25 +184,21 @@ pub async fn apply_batch<S: LedgerStore>(store: &S, user: &UserId, mut changes: 
         let grown = months.union(&m).count();
         // One slot of each group is the account check.
         if !group.is_empty() && group.len() + 1 + grown + 1 > expenzez_store::TRANSACT_MAX {
-            commit_group(store, user, std::mem::take(&mut group), std::mem::take(&mut months), &mut outcome).await?;
+            out.push(std::mem::take(&mut group));
+            months.clear();
         }
         months.extend(m);
         group.push(c);
     }
     if !group.is_empty() {
-        commit_group(store, user, group, months, &mut outcome).await?;
+        out.push(group);
     }
-    Ok(outcome)
+    out
 }
 
-async fn commit_group<S: LedgerStore>(
-    store: &S,
-    user: &UserId,
-    group: Vec<Change>,
-    months: BTreeSet<YearMonth>,
-    outcome: &mut BatchOutcome,
-) -> Result<(), BatchError> {
+async fn commit_group<S: LedgerStore>(store: &S, user: &UserId, group: Vec<Change>, outcome: &mut BatchOutcome) -> Result<(), BatchError> {
     let now = store.now();
+    let months: BTreeSet<YearMonth> = group.iter().flat_map(Change::months).collect();
     let mut actions = Vec::with_capacity(group.len() + months.len());
     for month in months {
         let (mut summary, condition) = match store.summary(user, month, true).await? {

@@ -116,8 +116,14 @@ impl Ctx {
     /// The body as `T`: 413 when too large, 415 when not JSON, 400 when not
     /// parseable JSON, 422 (with the field) when JSON of the wrong shape.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        self.json_within(MAX_BODY_BYTES)
+    }
+
+    /// [`Ctx::json`] for a route that takes larger bodies (an import's rows),
+    /// at most `max_bytes`.
+    pub fn json_within<T: DeserializeOwned>(&self, max_bytes: usize) -> Result<T, ApiError> {
         let bytes = self.body_bytes();
-        if bytes.len() > MAX_BODY_BYTES {
+        if bytes.len() > max_bytes {
             return Err(ApiError::PayloadTooLarge);
         }
         if let Some(ct) = self.req.headers().get(http::header::CONTENT_TYPE) {

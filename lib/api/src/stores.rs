@@ -58,6 +58,13 @@ pub trait TransactionListStore: Metered {
     fn cursor_key(&self) -> &CursorKey;
 }
 
+/// Many of one user's transactions by id (the bulk tools).
+pub trait TransactionBatchStore: LedgerStore + TransactionListStore {
+    /// Those of `ids` that exist under `user` (another user's id is simply
+    /// not in this user's partition), unexpired, in the order of `ids`.
+    fn transactions_by_id(&self, user: &UserId, ids: &[TransactionId]) -> impl Future<Output = R<Vec<Versioned<Transaction>>>> + Send;
+}
+
 pub trait SummaryStore: Metered {
     fn summaries(&self, user: &UserId) -> impl Future<Output = R<Vec<MonthlySummary>>> + Send;
     /// Timestamp of the first (`newest = false`) or last transaction.
@@ -152,6 +159,13 @@ impl TransactionListStore for Table {
     }
     fn cursor_key(&self) -> &CursorKey {
         Table::cursor_key(self)
+    }
+}
+
+impl TransactionBatchStore for Table {
+    async fn transactions_by_id(&self, user: &UserId, ids: &[TransactionId]) -> R<Vec<Versioned<Transaction>>> {
+        let keys: Vec<ItemKey> = ids.iter().map(|id| ItemKey::Transaction(user.clone(), id.clone())).collect();
+        self.batch_get(&keys).await
     }
 }
 

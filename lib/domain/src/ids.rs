@@ -102,6 +102,8 @@ id_type!(/// A client-chosen `Idempotency-Key`.
     IdempotencyKey);
 id_type!(/// A system setting name.
     SettingName);
+id_type!(/// An imported bank statement (a hash of its content).
+    StatementId);
 
 /// Namespace for deterministic transaction ids (UUID v5).
 const TRANSACTION_NAMESPACE: uuid::Uuid = uuid::uuid!("5b0e3f0c-8a51-4c36-9a52-3c1a0d9e7f21");

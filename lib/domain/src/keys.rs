@@ -2,7 +2,7 @@
 //! `GSI*` string in the code base comes from here, and every key parses back
 //! into what built it ([`ItemKey::parse`]), which the property tests check.
 //!
-//! The four items beyond the seed are keyed here too, each with its reason:
+//! The items beyond the seed are keyed here too, each with its reason:
 //! - `EMAIL#{email}` / `EMAIL`: a conditional put on it makes emails unique
 //!   (a GSI cannot enforce uniqueness, and GSI reads are eventually consistent).
 //! - `SUMMARY#{YYYY-MM}`: per-month totals moved in the same transaction as each
@@ -11,6 +11,11 @@
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
 //! - `CONNECT#{timestamp}#{nonce}`: a bank connect request the user started, so the app's
 //!   callback without `state` is accepted only for it, once (TTL: the state's 15 minutes).
+//! - `IMPORTS#{YYYY-MM}`: how many imports a user made in a month, so the monthly
+//!   import quota is one conditional write on one item, not a count over transactions.
+//! - `STATEMENT#{statementId}`: a bank statement imported from a PDF (issuer, masked
+//!   account, period, row count), so the statements screen lists them and a statement
+//!   seen before is recognised by its id (a hash of its content) instead of imported twice.
 //! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
 //!   The daily limit counts here, not in the chat: deleting one's chat history must not
 //!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
@@ -162,6 +167,8 @@ pub mod prefix {
     pub const SYNC_RUN: &str = "SYNC#";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
     pub const PENDING_CONNECT: &str = "CONNECT#";
+    pub const IMPORT_USAGE: &str = "IMPORTS#";
+    pub const STATEMENT: &str = "STATEMENT#";
     pub const AI_USAGE: &str = "USAGE#AI#";
     pub const NOTIFY_REQUEST: &str = "NOTIFYREQ#";
     pub const SETTING: &str = "SETTING#";
@@ -203,6 +210,8 @@ pub enum ItemKey {
     Idempotency(UserId, IdempotencyKey),
     /// A pending bank connect request: its start and its state's nonce.
     PendingConnect(UserId, Timestamp, String),
+    ImportUsage(UserId, YearMonth),
+    Statement(UserId, StatementId),
     AiUsage(UserId, NaiveDate),
     NotificationDelivery(UserId, NotificationRequestKey),
     /// One rate-limit window: `scope` names the route, `subject` the caller
@@ -236,6 +245,8 @@ impl ItemKey {
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
             PendingConnect(u, ts, n) => (user_pk(u), format!("{}{ts}#{n}", prefix::PENDING_CONNECT)),
+            ImportUsage(u, m) => (user_pk(u), format!("{}{m}", prefix::IMPORT_USAGE)),
+            Statement(u, s) => (user_pk(u), format!("{}{s}", prefix::STATEMENT)),
             AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
             NotificationDelivery(u, r) => (user_pk(u), format!("{}{r}", prefix::NOTIFY_REQUEST)),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
@@ -313,6 +324,8 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
             let (ts, n) = ts_and(&sk[prefix::PENDING_CONNECT.len()..], |s| check_id("nonce", s).ok().map(|_| s.to_string()))?;
             PendingConnect(u, ts, n)
         }
+        _ if sk.starts_with(prefix::IMPORT_USAGE) => ImportUsage(u, YearMonth::parse(&sk[prefix::IMPORT_USAGE.len()..])?),
+        _ if sk.starts_with(prefix::STATEMENT) => Statement(u, StatementId::new(&sk[prefix::STATEMENT.len()..]).ok()?),
         _ if sk.starts_with(prefix::AI_USAGE) => {
             let d = &sk[prefix::AI_USAGE.len()..];
             let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
@@ -423,6 +436,8 @@ mod tests {
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
             (u.clone(), ts(), "[a-f0-9]{32}").prop_map(|(u, t, n)| ItemKey::PendingConnect(u, t, n)),
             (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), 1970i32..2200, 1u32..=12).prop_map(|(u, year, month)| ItemKey::ImportUsage(u, YearMonth { year, month })),
+            (u.clone(), id()).prop_map(|(u, s)| ItemKey::Statement(u, StatementId::new(s).unwrap())),
             ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
                 scope,
                 subject,

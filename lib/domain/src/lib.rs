@@ -7,6 +7,7 @@
 //! - [`entities`]: the seed's entities plus the four new items, as typed structs.
 //! - [`cursor`]: opaque, HMAC-authenticated pagination cursors.
 //! - [`mask`]: the plaintext masks stored beside encrypted bank details.
+//! - [`merchant`]: merchant names compared as people mean them, and keyword category rules.
 
 pub mod cursor;
 pub mod email;
@@ -14,6 +15,7 @@ pub mod entities;
 pub mod ids;
 pub mod keys;
 pub mod mask;
+pub mod merchant;
 pub mod money;
 pub mod time;
 

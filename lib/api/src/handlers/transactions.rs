@@ -96,7 +96,7 @@ pub enum AppType {
     Credit,
 }
 
-fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp) -> Option<Timestamp> {
+pub(crate) fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp) -> Option<Timestamp> {
     // A calendar date (either of the app's forms) is noon UTC that day; else a full timestamp.
     let t = match time::parse_date(s) {
         Some(d) => Some(Timestamp::start_of_day(d).plus_seconds(12 * 3600)),
@@ -111,7 +111,7 @@ fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp
     }
 }
 
-fn check_text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize, required: bool) -> String {
+pub(crate) fn check_text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize, required: bool) -> String {
     let t = v.trim();
     if required && t.is_empty() {
         errors.push(FieldError::new(field, "is required"));
@@ -133,7 +133,7 @@ fn check_tags(errors: &mut Vec<FieldError>, tags: &Option<Vec<String>>) -> Optio
 
 /// The signed amount: `type` wins over the sign when both are given (the app
 /// may send a positive amount with `type: debit`).
-fn signed(amount: Money, kind: Option<AppType>) -> Money {
+pub(crate) fn signed(amount: Money, kind: Option<AppType>) -> Money {
     match kind {
         Some(AppType::Debit) => -amount.abs(),
         Some(AppType::Credit) => amount.abs(),

@@ -279,12 +279,16 @@ pub struct AiInsights {
     pub anomaly_score: Option<f64>,
 }
 
-/// Where a transaction came from: typed in by the user, or a bank sync.
+/// Where a transaction came from: typed in by the user, a bank sync, or an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionSource {
     Manual,
     Truelayer,
+    /// A row of a CSV file the app parsed (`POST /transactions/import-csv`).
+    CsvImport,
+    /// A row of a PDF bank statement (`POST /transactions/import-statement`).
+    StatementImport,
 }
 
 /// Seed §Transaction Record, plus what the app shows (`isPending`,

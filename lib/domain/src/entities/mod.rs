@@ -1,5 +1,5 @@
 //! The stored entities: the seed's (field names and string enums as in
-//! seeds/004, camelCase) plus the four new items of SPEC §3.
+//! seeds/004, camelCase) plus the new items of SPEC §3 (and keys.rs).
 //!
 //! An entity carries its domain fields only. The store adds `PK`/`SK`, the GSI
 //! keys, `entityType`, `schemaVersion` and `itemVersion` from [`Entity`], so no
@@ -13,6 +13,7 @@ use serde::Serialize;
 mod ai;
 mod banking;
 mod budget;
+mod imports;
 mod notifications;
 mod summary;
 mod system;
@@ -21,6 +22,7 @@ mod user;
 pub use ai::*;
 pub use banking::*;
 pub use budget::*;
+pub use imports::*;
 pub use notifications::*;
 pub use summary::*;
 pub use system::*;
