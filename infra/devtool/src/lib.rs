@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 
 pub const DEMO_USER_ID: &str = "00000000-0000-4000-8000-000000000001";
 pub const DEMO_EMAIL: &str = "demo@expenzez.local";
+/// The demo user's registered device, and its app-lock PIN (a demo secret, printed by `make dev`).
+pub const DEMO_DEVICE_ID: &str = "demo-device-1";
+pub const DEMO_PIN: &str = "73914";
 
 /// Everything `make dev` loads.
 #[derive(Debug, Clone)]
@@ -27,6 +30,9 @@ pub struct DemoData {
     pub chat: Vec<ChatMessage>,
     pub notifications: Vec<NotificationHistory>,
     pub preferences: NotificationPreferences,
+    /// The device the demo user signed in on; its PIN ([`DEMO_PIN`]) is hashed in [`DemoData::load`].
+    pub device: Device,
+    pub security: SecurityPreferences,
 }
 
 struct Pattern {
@@ -324,7 +330,36 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         last_reviewed_at: None,
     };
 
-    Ok(DemoData { profile, claim, connection, accounts, transactions, summaries, budgets, chat, notifications, preferences })
+    let device = Device {
+        user_id: user.clone(),
+        device_id: DeviceId::new(DEMO_DEVICE_ID)?,
+        device_name: "Demo iPhone".into(),
+        platform: DevicePlatform::Ios,
+        app_version: "2.3.1".into(),
+        fingerprint_hash: String::new(),
+        is_trusted: true,
+        location: Some("London, GB".into()),
+        registered_at: start,
+        last_seen: until,
+        updated_at: until,
+    };
+    let security =
+        SecurityPreferences { app_lock_enabled: true, biometric_enabled: true, ..SecurityPreferences::defaults(user.clone(), until) };
+
+    Ok(DemoData {
+        profile,
+        claim,
+        connection,
+        accounts,
+        transactions,
+        summaries,
+        budgets,
+        chat,
+        notifications,
+        preferences,
+        device,
+        security,
+    })
 }
 
 impl DemoData {
@@ -335,6 +370,16 @@ impl DemoData {
         table.put(&self.claim, Condition::None).await?;
         table.put(&self.connection, Condition::None).await?;
         table.put(&self.preferences, Condition::None).await?;
+        // The device's fingerprint digest and PIN hash need the table's secret and a fresh salt.
+        let mut device = self.device.clone();
+        device.fingerprint_hash = expenzez_security::handlers::fingerprint_hash(table.cursor_key(), &device.user_id, "demo-fingerprint");
+        table.put(&device, Condition::None).await?;
+        let pin = expenzez_security::pin::Pin::parse(DEMO_PIN).expect("a valid demo PIN");
+        let hash = expenzez_security::pin::PinHasher::default().hash(&pin);
+        table
+            .put(&expenzez_security::handlers::new_pin(&device.user_id, &device.device_id, hash, self.device.last_seen), Condition::None)
+            .await?;
+        table.put(&self.security, Condition::None).await?;
         table.batch_put(&self.accounts).await?;
         table.batch_put(&self.transactions).await?;
         table.batch_put(&self.summaries).await?;

@@ -47,6 +47,11 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after: u32 },
+    /// 429 for a credential locked after too many wrong attempts (the app
+    /// lock's PIN): the body also carries `success: false` and the app's
+    /// `requiresLogout` (true when only signing in again unlocks it).
+    #[error("locked")]
+    Locked { code: &'static str, message: String, retry_after: u32, requires_logout: bool },
     #[error("a dependency is unavailable")]
     Unavailable { retry_after: u32 },
     #[error("internal error")]
@@ -69,7 +74,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,7 +84,10 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::MalformedJson => "MALFORMED_JSON",
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } | ApiError::ForbiddenCode { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::ForbiddenCode { code, .. }
+            | ApiError::Locked { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Forbidden => "FORBIDDEN",
             ApiError::NotFound => "NOT_FOUND",
@@ -106,6 +114,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
             ApiError::TooManyRequests { .. } => "Too many requests",
+            ApiError::Locked { .. } => "Locked",
             ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -114,9 +123,10 @@ impl ApiError {
     /// What a person reads (`detail`, `message`, `error.message`).
     fn detail(&self) -> String {
         match self {
-            ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } | ApiError::ForbiddenCode { message, .. } => {
-                message.clone()
-            }
+            ApiError::BadRequest { message, .. }
+            | ApiError::Conflict { message, .. }
+            | ApiError::ForbiddenCode { message, .. }
+            | ApiError::Locked { message, .. } => message.clone(),
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),
             ApiError::Unauthorized => "Missing or invalid access token.".into(),
@@ -134,7 +144,9 @@ impl ApiError {
 
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } => Some(*retry_after),
+            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } | ApiError::Locked { retry_after, .. } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }
@@ -146,7 +158,7 @@ impl ApiError {
             ApiError::Validation(errors) => serde_json::to_value(errors).unwrap_or_default(),
             _ => serde_json::Value::Null,
         };
-        serde_json::json!({
+        let mut body = serde_json::json!({
             "type": format!("https://errors.expenzez.app/{}", self.code().to_lowercase().replace('_', "-")),
             "title": self.title(),
             "status": self.status().as_u16(),
@@ -160,7 +172,12 @@ impl ApiError {
                 "details": details,
                 "correlationId": correlation_id,
             }
-        })
+        });
+        if let (ApiError::Locked { requires_logout, .. }, Some(o)) = (self, body.as_object_mut()) {
+            o.insert("success".into(), false.into());
+            o.insert("requiresLogout".into(), (*requires_logout).into());
+        }
+        body
     }
 }
 

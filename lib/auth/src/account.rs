@@ -123,9 +123,9 @@ pub async fn erase(table: &Table, user: &UserId) -> Result<usize, StoreError> {
 }
 
 /// Everything `user` owns, as JSON objects without the table's own keys.
-/// OAuth tokens are never exported.
+/// OAuth tokens, app-lock PIN hashes and device-fingerprint digests are never exported.
 pub async fn export(table: &Table, user: &UserId) -> Result<Vec<serde_json::Value>, StoreError> {
-    const NEVER_EXPORTED: &[&str] = &["accessToken", "refreshToken"];
+    const NEVER_EXPORTED: &[&str] = &["accessToken", "refreshToken", PIN_HASH_ATTRIBUTE, FINGERPRINT_HASH_ATTRIBUTE];
     const TABLE_ATTRS: &[&str] = &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI2SK, keys::GSI3PK, keys::GSI3SK];
     let mut out = Vec::new();
     for pk in partitions(user) {

@@ -9,6 +9,19 @@
 //!   transaction change, so monthly figures are one GetItem, not a scan of a month.
 //! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+//!
+//! The app lock (APP-CONTRACT "App lock (PIN) and devices") adds three, all in
+//! the user's partition so erasure and export find them with everything else:
+//! - `DEVICE#{deviceId}`: a device the user signed in on (name, platform, last
+//!   seen, a keyed hash of its fingerprint). The PIN routes answer 404 for a
+//!   device id that is not registered here, so a device is only ever its owner's.
+//! - `PIN#{deviceId}`: the app-lock PIN of one device, as an argon2id hash only,
+//!   with its failed-attempt counter and lockout state. Its own item (not an
+//!   attribute of the device) so the counter is one atomic UpdateItem with a
+//!   condition, and listings of devices never read a hash.
+//! - `PREFERENCES#SECURITY`: the app-lock preferences (lock on/off, biometrics,
+//!   session timeout, attempts before a lockout), one per user like
+//!   `PREFERENCES#NOTIFICATIONS`.
 
 use crate::email::Email;
 use crate::ids::*;
@@ -151,10 +164,15 @@ pub mod prefix {
     pub const ALERT: &str = "ALERT#";
     pub const SYNC_RUN: &str = "SYNC#";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
+    pub const DEVICE: &str = "DEVICE#";
+    pub const PIN: &str = "PIN#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
 }
+
+/// Sort key of a user's app-lock preferences.
+pub const SECURITY_PREFERENCES_SK: &str = "PREFERENCES#SECURITY";
 
 /// System configuration partition.
 pub const CONFIG_PK: &str = "CONFIG#SYSTEM";
@@ -180,6 +198,9 @@ pub enum ItemKey {
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
+    Device(UserId, DeviceId),
+    DevicePin(UserId, DeviceId),
+    SecurityPreferences(UserId),
 }
 
 impl ItemKey {
@@ -203,6 +224,9 @@ impl ItemKey {
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
+            Device(u, d) => (user_pk(u), format!("{}{d}", prefix::DEVICE)),
+            DevicePin(u, d) => (user_pk(u), format!("{}{d}", prefix::PIN)),
+            SecurityPreferences(u) => (user_pk(u), SECURITY_PREFERENCES_SK.to_string()),
         };
         Key { pk, sk }
     }
@@ -250,6 +274,9 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
     Some(match sk {
         "PROFILE" => Profile(u),
         "PREFERENCES#NOTIFICATIONS" => NotificationPreferences(u),
+        SECURITY_PREFERENCES_SK => SecurityPreferences(u),
+        _ if sk.starts_with(prefix::DEVICE) => Device(u, DeviceId::new(&sk[prefix::DEVICE.len()..]).ok()?),
+        _ if sk.starts_with(prefix::PIN) => DevicePin(u, DeviceId::new(&sk[prefix::PIN.len()..]).ok()?),
         _ if sk.starts_with(prefix::BANK) => BankConnection(u, ConnectionId::new(&sk[prefix::BANK.len()..]).ok()?),
         _ if sk.starts_with(prefix::ACCOUNT) => BankAccount(u, AccountId::new(&sk[prefix::ACCOUNT.len()..]).ok()?),
         _ if sk.starts_with(prefix::TRANSACTION) => Transaction(u, TransactionId::new(&sk[prefix::TRANSACTION.len()..]).ok()?),
@@ -364,7 +391,10 @@ mod tests {
                 .prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
-            (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), id()).prop_map(|(u, d)| ItemKey::Device(u, DeviceId::new(d).unwrap())),
+            (u.clone(), id()).prop_map(|(u, d)| ItemKey::DevicePin(u, DeviceId::new(d).unwrap())),
+            u.prop_map(ItemKey::SecurityPreferences),
         ]
     }
 
