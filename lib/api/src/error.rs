@@ -28,6 +28,10 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("authentication required")]
     Unauthorized,
+    /// 401 with a specific code and a message a person reads (a wrong
+    /// password at sign-in, an expired session at refresh).
+    #[error("authentication failed")]
+    UnauthorizedCode { code: &'static str, message: String },
     #[error("not allowed")]
     Forbidden,
     /// 403 with a specific code (e.g. `UserNotConfirmedException`, which the app reads).
@@ -35,6 +39,9 @@ pub enum ApiError {
     ForbiddenCode { code: &'static str, message: String },
     #[error("not found")]
     NotFound,
+    /// 404 with a specific code (check-user-status: `UserNotFoundException`).
+    #[error("not found")]
+    NotFoundCode { code: &'static str, message: String },
     #[error("conflict")]
     Conflict { code: &'static str, message: String },
     #[error("the resource changed since it was read")]
@@ -66,9 +73,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::MalformedJson | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::UnauthorizedCode { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::ForbiddenCode { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NotFoundCode { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -87,6 +94,8 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::ForbiddenCode { code, .. }
+            | ApiError::UnauthorizedCode { code, .. }
+            | ApiError::NotFoundCode { code, .. }
             | ApiError::Locked { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Forbidden => "FORBIDDEN",
@@ -105,9 +114,9 @@ impl ApiError {
         match self {
             ApiError::MalformedJson => "Malformed JSON",
             ApiError::BadRequest { .. } => "Bad request",
-            ApiError::Unauthorized => "Unauthorized",
+            ApiError::Unauthorized | ApiError::UnauthorizedCode { .. } => "Unauthorized",
             ApiError::Forbidden | ApiError::ForbiddenCode { .. } => "Forbidden",
-            ApiError::NotFound => "Not found",
+            ApiError::NotFound | ApiError::NotFoundCode { .. } => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PreconditionFailed => "Precondition failed",
             ApiError::PayloadTooLarge => "Payload too large",
@@ -126,6 +135,8 @@ impl ApiError {
             ApiError::BadRequest { message, .. }
             | ApiError::Conflict { message, .. }
             | ApiError::ForbiddenCode { message, .. }
+            | ApiError::UnauthorizedCode { message, .. }
+            | ApiError::NotFoundCode { message, .. }
             | ApiError::Locked { message, .. } => message.clone(),
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),

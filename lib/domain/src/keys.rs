@@ -9,6 +9,8 @@
 //!   transaction change, so monthly figures are one GetItem, not a scan of a month.
 //! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+//! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
+//!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 //!
 //! The app lock (APP-CONTRACT "App lock (PIN) and devices") adds three, all in
 //! the user's partition so erasure and export find them with everything else:
@@ -188,19 +190,34 @@ pub enum ItemKey {
     Transaction(UserId, TransactionId),
     MonthlySummary(UserId, YearMonth),
     ChatMessage(UserId, Timestamp, MessageId),
-    AiAnalysis { user: UserId, analysis_type: String, timeframe: String },
+    AiAnalysis {
+        user: UserId,
+        analysis_type: String,
+        timeframe: String,
+    },
     NotificationToken(UserId, DeviceId),
     NotificationPreferences(UserId),
     Notification(UserId, Timestamp, NotificationId),
     Budget(UserId, BudgetId),
     BudgetAlert(UserId, AlertId),
-    ApiCache { endpoint: String, owner: Option<UserId>, query_hash: String },
+    ApiCache {
+        endpoint: String,
+        owner: Option<UserId>,
+        query_hash: String,
+    },
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
     Device(UserId, DeviceId),
     DevicePin(UserId, DeviceId),
     SecurityPreferences(UserId),
+    /// One rate-limit window: `scope` names the route, `subject` the caller
+    /// (a hash, never an address), `window` its start in epoch seconds.
+    RateWindow {
+        scope: String,
+        subject: String,
+        window: i64,
+    },
 }
 
 impl ItemKey {
@@ -227,6 +244,7 @@ impl ItemKey {
             Device(u, d) => (user_pk(u), format!("{}{d}", prefix::DEVICE)),
             DevicePin(u, d) => (user_pk(u), format!("{}{d}", prefix::PIN)),
             SecurityPreferences(u) => (user_pk(u), SECURITY_PREFERENCES_SK.to_string()),
+            RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
     }
@@ -254,6 +272,14 @@ impl ItemKey {
             let query_hash = sk.strip_prefix(prefix::DATA)?;
             check_id("queryHash", query_hash).ok()?;
             return Some(ItemKey::ApiCache { endpoint: endpoint.into(), owner, query_hash: query_hash.into() });
+        }
+        if let Some(rest) = pk.strip_prefix("RATE#") {
+            let (scope, subject) = rest.split_once('#')?;
+            check_id("scope", scope).ok()?;
+            check_id("subject", subject).ok()?;
+            let window: i64 = sk.strip_prefix("WINDOW#")?.parse().ok()?;
+            (sk == format!("WINDOW#{window}")).then_some(())?;
+            return Some(ItemKey::RateWindow { scope: scope.into(), subject: subject.into(), window });
         }
         if pk == CONFIG_PK {
             return SettingName::new(sk.strip_prefix(prefix::SETTING)?).ok().map(ItemKey::SystemConfig);
@@ -395,6 +421,11 @@ mod tests {
             (u.clone(), id()).prop_map(|(u, d)| ItemKey::Device(u, DeviceId::new(d).unwrap())),
             (u.clone(), id()).prop_map(|(u, d)| ItemKey::DevicePin(u, DeviceId::new(d).unwrap())),
             u.prop_map(ItemKey::SecurityPreferences),
+            ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
+                scope,
+                subject,
+                window
+            }),
         ]
     }
 
