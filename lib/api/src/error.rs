@@ -59,6 +59,9 @@ pub enum ApiError {
     /// `requiresLogout` (true when only signing in again unlocks it).
     #[error("locked")]
     Locked { code: &'static str, message: String, retry_after: u32, requires_logout: bool },
+    /// 429 over a quota, with a message the app reads (e.g. the assistant's daily limit).
+    #[error("limit reached")]
+    Limited { code: &'static str, message: String, retry_after: u32 },
     #[error("a dependency is unavailable")]
     Unavailable { retry_after: u32 },
     #[error("internal error")]
@@ -81,7 +84,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } | ApiError::Locked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Locked { .. } | ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -94,6 +97,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::ForbiddenCode { code, .. }
+            | ApiError::Limited { code, .. }
             | ApiError::UnauthorizedCode { code, .. }
             | ApiError::NotFoundCode { code, .. }
             | ApiError::Locked { code, .. } => code,
@@ -122,7 +126,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
-            ApiError::TooManyRequests { .. } => "Too many requests",
+            ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => "Too many requests",
             ApiError::Locked { .. } => "Locked",
             ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Internal => "Internal error",
@@ -135,6 +139,7 @@ impl ApiError {
             ApiError::BadRequest { message, .. }
             | ApiError::Conflict { message, .. }
             | ApiError::ForbiddenCode { message, .. }
+            | ApiError::Limited { message, .. }
             | ApiError::UnauthorizedCode { message, .. }
             | ApiError::NotFoundCode { message, .. }
             | ApiError::Locked { message, .. } => message.clone(),
@@ -155,9 +160,10 @@ impl ApiError {
 
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } | ApiError::Locked { retry_after, .. } => {
-                Some(*retry_after)
-            }
+            ApiError::TooManyRequests { retry_after }
+            | ApiError::Unavailable { retry_after }
+            | ApiError::Locked { retry_after, .. }
+            | ApiError::Limited { retry_after, .. } => Some(*retry_after),
             _ => None,
         }
     }

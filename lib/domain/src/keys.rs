@@ -9,6 +9,9 @@
 //!   transaction change, so monthly figures are one GetItem, not a scan of a month.
 //! - `SYNC#{connectionId}#{timestamp}`: an audit trail of bank syncs (TTL 90 days).
 //! - `IDEMPOTENCY#{key}`: the first response to a POST, so a retry writes nothing (TTL 24 h).
+//! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
+//!   The daily limit counts here, not in the chat: deleting one's chat history must not
+//!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
 //! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
 //!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 //!
@@ -28,6 +31,7 @@
 use crate::email::Email;
 use crate::ids::*;
 use crate::time::{Timestamp, YearMonth};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -151,7 +155,7 @@ pub const GLOBAL_OWNER: &str = "GLOBAL";
 /// Every endpoint that keeps a per-user API cache (`CACHE#{endpoint}#{userId}`).
 /// Erasure of a user's data queries each of these partitions, so a new
 /// per-user cache endpoint must be listed here.
-pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts"];
+pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts", "bills"];
 
 /// Sort-key prefixes for `begins_with` queries inside a user's partition.
 pub mod prefix {
@@ -168,6 +172,7 @@ pub mod prefix {
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
     pub const DEVICE: &str = "DEVICE#";
     pub const PIN: &str = "PIN#";
+    pub const AI_USAGE: &str = "USAGE#AI#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
@@ -211,6 +216,7 @@ pub enum ItemKey {
     Device(UserId, DeviceId),
     DevicePin(UserId, DeviceId),
     SecurityPreferences(UserId),
+    AiUsage(UserId, NaiveDate),
     /// One rate-limit window: `scope` names the route, `subject` the caller
     /// (a hash, never an address), `window` its start in epoch seconds.
     RateWindow {
@@ -244,6 +250,7 @@ impl ItemKey {
             Device(u, d) => (user_pk(u), format!("{}{d}", prefix::DEVICE)),
             DevicePin(u, d) => (user_pk(u), format!("{}{d}", prefix::PIN)),
             SecurityPreferences(u) => (user_pk(u), SECURITY_PREFERENCES_SK.to_string()),
+            AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
@@ -318,6 +325,12 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         }
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
+        _ if sk.starts_with(prefix::AI_USAGE) => {
+            let d = &sk[prefix::AI_USAGE.len()..];
+            let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
+            (date.format("%Y-%m-%d").to_string() == d).then_some(())?;
+            AiUsage(u, date)
+        }
         _ if sk.starts_with(prefix::IDEMPOTENCY) => Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?),
         _ if sk.starts_with(prefix::SYNC_RUN) => {
             let rest = &sk[prefix::SYNC_RUN.len()..];
@@ -420,12 +433,14 @@ mod tests {
             (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
             (u.clone(), id()).prop_map(|(u, d)| ItemKey::Device(u, DeviceId::new(d).unwrap())),
             (u.clone(), id()).prop_map(|(u, d)| ItemKey::DevicePin(u, DeviceId::new(d).unwrap())),
-            u.prop_map(ItemKey::SecurityPreferences),
+            u.clone().prop_map(ItemKey::SecurityPreferences),
             ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
                 scope,
                 subject,
                 window
             }),
+            (u, 0i64..100_000)
+                .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
         ]
     }
 
