@@ -13,6 +13,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
         .iter()
         .chain(expenzez_auth::routes::ROUTES)
         .chain(expenzez_banking::http::ROUTES)
+        .chain(expenzez_security::routes::ROUTES)
         .chain(expenzez_assistant::routes::ROUTES)
         .chain(expenzez_notify::ROUTES)
         .map(|(f, m, p)| (f.to_string(), m.to_string(), p.to_string()))
@@ -23,7 +24,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
 fn template_and_code_route_the_same_functions() {
     let t = template_routes();
     assert_eq!(t, code_routes());
-    assert_eq!(t.len(), 50);
+    assert_eq!(t.len(), 58);
 }
 
 #[test]

@@ -146,6 +146,13 @@ impl ApiEnv {
         Self::start_with(table, banking).await
     }
 
+    /// On a table whose clock is `clock` (lockouts, TTLs: time the test moves).
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> ApiEnv {
+        let table = fresh_table_with_clock(clock).await;
+        let banking = expenzez_local_api::demo_banking(&table, 1);
+        Self::start_with(table, banking).await
+    }
+
     /// With banking against `provider` (e.g. TrueLayer at a wiremock URL) and
     /// the sync queue in the local SQS, worked as Lambda's event source would.
     pub async fn start_with_bank(provider: expenzez_banking::lambda::AnyProvider) -> ApiEnv {

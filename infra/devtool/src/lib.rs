@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 
 pub const DEMO_USER_ID: &str = "00000000-0000-4000-8000-000000000001";
 pub const DEMO_EMAIL: &str = "demo@expenzez.local";
+/// The demo user's registered device, and its app-lock PIN (a demo secret, printed by `make dev`).
+pub const DEMO_DEVICE_ID: &str = "demo-device-1";
+pub const DEMO_PIN: &str = "73914";
 
 /// Everything `make dev` loads.
 #[derive(Debug, Clone)]
@@ -29,6 +32,9 @@ pub struct DemoData {
     pub preferences: NotificationPreferences,
     /// A registered phone, so a notification becomes a push (to the local fake in `make dev`).
     pub device: NotificationToken,
+    /// The device the demo user signed in on; its PIN ([`DEMO_PIN`]) is hashed in [`DemoData::load`].
+    pub app_device: Device,
+    pub security: SecurityPreferences,
 }
 
 struct Pattern {
@@ -359,7 +365,37 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         invalidation_reason: None,
     };
 
-    Ok(DemoData { profile, claim, connection, accounts, transactions, summaries, budgets, chat, notifications, preferences, device })
+    let app_device = Device {
+        user_id: user.clone(),
+        device_id: DeviceId::new(DEMO_DEVICE_ID)?,
+        device_name: "Demo iPhone".into(),
+        platform: DevicePlatform::Ios,
+        app_version: "2.3.1".into(),
+        fingerprint_hash: String::new(),
+        is_trusted: true,
+        location: Some("London, GB".into()),
+        registered_at: start,
+        last_seen: until,
+        updated_at: until,
+    };
+    let security =
+        SecurityPreferences { app_lock_enabled: true, biometric_enabled: true, ..SecurityPreferences::defaults(user.clone(), until) };
+
+    Ok(DemoData {
+        profile,
+        claim,
+        connection,
+        accounts,
+        transactions,
+        summaries,
+        budgets,
+        chat,
+        notifications,
+        preferences,
+        device,
+        app_device,
+        security,
+    })
 }
 
 impl DemoData {
@@ -371,6 +407,16 @@ impl DemoData {
         table.put(&self.connection, Condition::None).await?;
         table.put(&self.preferences, Condition::None).await?;
         table.put(&self.device, Condition::None).await?;
+        // The device's fingerprint digest and PIN hash need the table's secret and a fresh salt.
+        let mut device = self.app_device.clone();
+        device.fingerprint_hash = expenzez_security::handlers::fingerprint_hash(table.cursor_key(), &device.user_id, "demo-fingerprint");
+        table.put(&device, Condition::None).await?;
+        let pin = expenzez_security::pin::Pin::parse(DEMO_PIN).expect("a valid demo PIN");
+        let hash = expenzez_security::pin::PinHasher::default().hash(&pin);
+        table
+            .put(&expenzez_security::handlers::new_pin(&device.user_id, &device.device_id, hash, self.app_device.last_seen), Condition::None)
+            .await?;
+        table.put(&self.security, Condition::None).await?;
         table.batch_put(&self.accounts).await?;
         table.batch_put(&self.transactions).await?;
         table.batch_put(&self.summaries).await?;

@@ -61,6 +61,11 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after: u32 },
+    /// 429 for a credential locked after too many wrong attempts (the app
+    /// lock's PIN): the body also carries `success: false` and the app's
+    /// `requiresLogout` (true when only signing in again unlocks it).
+    #[error("locked")]
+    Locked { code: &'static str, message: String, retry_after: u32, requires_logout: bool },
     /// 429 over a quota, with a message the app reads (e.g. the assistant's daily limit).
     #[error("limit reached")]
     Limited { code: &'static str, message: String, retry_after: u32 },
@@ -86,7 +91,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Locked { .. } | ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -101,7 +106,8 @@ impl ApiError {
             | ApiError::ForbiddenCode { code, .. }
             | ApiError::Limited { code, .. }
             | ApiError::UnauthorizedCode { code, .. }
-            | ApiError::NotFoundCode { code, .. } => code,
+            | ApiError::NotFoundCode { code, .. }
+            | ApiError::Locked { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::AccountClosed => "ACCOUNT_DELETED",
             ApiError::Forbidden => "FORBIDDEN",
@@ -130,6 +136,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
             ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => "Too many requests",
+            ApiError::Locked { .. } => "Locked",
             ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -143,7 +150,8 @@ impl ApiError {
             | ApiError::ForbiddenCode { message, .. }
             | ApiError::Limited { message, .. }
             | ApiError::UnauthorizedCode { message, .. }
-            | ApiError::NotFoundCode { message, .. } => message.clone(),
+            | ApiError::NotFoundCode { message, .. }
+            | ApiError::Locked { message, .. } => message.clone(),
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),
             ApiError::Unauthorized => "Missing or invalid access token.".into(),
@@ -163,9 +171,10 @@ impl ApiError {
 
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } | ApiError::Limited { retry_after, .. } => {
-                Some(*retry_after)
-            }
+            ApiError::TooManyRequests { retry_after }
+            | ApiError::Unavailable { retry_after }
+            | ApiError::Locked { retry_after, .. }
+            | ApiError::Limited { retry_after, .. } => Some(*retry_after),
             ApiError::Contended => Some(1),
             _ => None,
         }
@@ -178,7 +187,7 @@ impl ApiError {
             ApiError::Validation(errors) => serde_json::to_value(errors).unwrap_or_default(),
             _ => serde_json::Value::Null,
         };
-        serde_json::json!({
+        let mut body = serde_json::json!({
             "type": format!("https://errors.expenzez.app/{}", self.code().to_lowercase().replace('_', "-")),
             "title": self.title(),
             "status": self.status().as_u16(),
@@ -192,7 +201,12 @@ impl ApiError {
                 "details": details,
                 "correlationId": correlation_id,
             }
-        })
+        });
+        if let (ApiError::Locked { requires_logout, .. }, Some(o)) = (self, body.as_object_mut()) {
+            o.insert("success".into(), false.into());
+            o.insert("requiresLogout".into(), (*requires_logout).into());
+        }
+        body
     }
 }
 

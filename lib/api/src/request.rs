@@ -60,6 +60,15 @@ impl Ctx {
         }
     }
 
+    /// One claim of the caller's access token (e.g. `auth_time`, when they
+    /// last signed in with their password); `None` without claims.
+    pub fn claim(&self, name: &str) -> Option<String> {
+        match self.req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(c)) => c.authorizer.as_ref()?.jwt.as_ref()?.claims.get(name).cloned(),
+            _ => None,
+        }
+    }
+
     pub fn query(&self, name: &str) -> Option<String> {
         self.req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
     }

@@ -161,8 +161,10 @@ pub async fn erase_data(table: &Table, user: &UserId) -> Result<usize, StoreErro
 /// (`accountNumberMasked`, `sortCodeMasked`, `ibanMasked`) that the app
 /// shows, and the bank holds the full numbers. So the export decrypts
 /// nothing, and no binary attribute (an envelope, a hash) is ever turned
-/// into JSON.
+/// into JSON. App-lock PIN hashes and device-fingerprint digests are
+/// never exported either.
 pub async fn export(table: &Table, user: &UserId) -> Result<Vec<serde_json::Value>, StoreError> {
+    const NEVER_EXPORTED: &[&str] = &[PIN_HASH_ATTRIBUTE, FINGERPRINT_HASH_ATTRIBUTE];
     const TABLE_ATTRS: &[&str] = &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI2SK, keys::GSI3PK, keys::GSI3SK];
     let mut out = Vec::new();
     for pk in partitions(user) {
@@ -171,6 +173,7 @@ pub async fn export(table: &Table, user: &UserId) -> Result<Vec<serde_json::Valu
             item.retain(|name, value| {
                 !TABLE_ATTRS.contains(&name.as_str())
                     && !RESTRICTED_ATTRIBUTES.contains(&name.as_str())
+                    && !NEVER_EXPORTED.contains(&name.as_str())
                     && !matches!(value, expenzez_store::sdk::types::AttributeValue::B(_))
             });
             let v: serde_json::Value = serde_dynamo::from_item(item).map_err(|e| StoreError::Invalid(format!("export: {e}")))?;

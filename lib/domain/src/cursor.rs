@@ -70,6 +70,14 @@ pub fn seal(key: &CursorKey, scope: CursorScope<'_>, position: &Position) -> Str
     format!("{payload}.{}", B64.encode(tag))
 }
 
+/// A keyed digest (HMAC-SHA256 under the same secret, bound to `scope`) of a
+/// value that is stored only to be compared, never read back, such as a
+/// device fingerprint: equal inputs give equal digests, and without the
+/// secret the stored digest says nothing about the input. Base64url.
+pub fn digest(key: &CursorKey, scope: CursorScope<'_>, value: &str) -> String {
+    B64.encode(key.mac(scope.owner, scope.query, value).finalize().into_bytes())
+}
+
 pub fn open(key: &CursorKey, scope: CursorScope<'_>, token: &str) -> Result<Position, CursorError> {
     if token.len() > MAX_CURSOR_LEN {
         return Err(CursorError::Malformed);
@@ -108,6 +116,16 @@ mod tests {
             prop_assume!(edited != t);
             prop_assert!(open(&key(), ME, &edited).is_err());
         }
+    }
+
+    #[test]
+    fn digests_are_keyed_and_scoped() {
+        let d = digest(&key(), ME, "fingerprint");
+        assert_eq!(d, digest(&key(), ME, "fingerprint"));
+        assert_ne!(d, digest(&key(), ME, "fingerprint2"));
+        assert_ne!(d, digest(&key(), CursorScope { owner: "u2", ..ME }, "fingerprint"));
+        assert_ne!(d, digest(&CursorKey::new(vec![8u8; 32]).unwrap(), ME, "fingerprint"));
+        assert!(!d.contains("fingerprint"));
     }
 
     #[test]

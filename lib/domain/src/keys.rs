@@ -23,6 +23,19 @@
 //!   (a conditional put), so a request SQS delivers twice notifies once (TTL 14 days).
 //! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
 //!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
+//!
+//! The app lock (APP-CONTRACT "App lock (PIN) and devices") adds three, all in
+//! the user's partition so erasure and export find them with everything else:
+//! - `DEVICE#{deviceId}`: a device the user signed in on (name, platform, last
+//!   seen, a keyed hash of its fingerprint). The PIN routes answer 404 for a
+//!   device id that is not registered here, so a device is only ever its owner's.
+//! - `PIN#{deviceId}`: the app-lock PIN of one device, as an argon2id hash only,
+//!   with its failed-attempt counter and lockout state. Its own item (not an
+//!   attribute of the device) so the counter is one atomic UpdateItem with a
+//!   condition, and listings of devices never read a hash.
+//! - `PREFERENCES#SECURITY`: the app-lock preferences (lock on/off, biometrics,
+//!   session timeout, attempts before a lockout), one per user like
+//!   `PREFERENCES#NOTIFICATIONS`.
 
 use crate::email::Email;
 use crate::ids::*;
@@ -169,12 +182,17 @@ pub mod prefix {
     pub const PENDING_CONNECT: &str = "CONNECT#";
     pub const IMPORT_USAGE: &str = "IMPORTS#";
     pub const STATEMENT: &str = "STATEMENT#";
+    pub const DEVICE: &str = "DEVICE#";
+    pub const PIN: &str = "PIN#";
     pub const AI_USAGE: &str = "USAGE#AI#";
     pub const NOTIFY_REQUEST: &str = "NOTIFYREQ#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
 }
+
+/// Sort key of a user's app-lock preferences.
+pub const SECURITY_PREFERENCES_SK: &str = "PREFERENCES#SECURITY";
 
 /// System configuration partition.
 pub const CONFIG_PK: &str = "CONFIG#SYSTEM";
@@ -212,6 +230,9 @@ pub enum ItemKey {
     PendingConnect(UserId, Timestamp, String),
     ImportUsage(UserId, YearMonth),
     Statement(UserId, StatementId),
+    Device(UserId, DeviceId),
+    DevicePin(UserId, DeviceId),
+    SecurityPreferences(UserId),
     AiUsage(UserId, NaiveDate),
     NotificationDelivery(UserId, NotificationRequestKey),
     /// One rate-limit window: `scope` names the route, `subject` the caller
@@ -247,6 +268,9 @@ impl ItemKey {
             PendingConnect(u, ts, n) => (user_pk(u), format!("{}{ts}#{n}", prefix::PENDING_CONNECT)),
             ImportUsage(u, m) => (user_pk(u), format!("{}{m}", prefix::IMPORT_USAGE)),
             Statement(u, s) => (user_pk(u), format!("{}{s}", prefix::STATEMENT)),
+            Device(u, d) => (user_pk(u), format!("{}{d}", prefix::DEVICE)),
+            DevicePin(u, d) => (user_pk(u), format!("{}{d}", prefix::PIN)),
+            SecurityPreferences(u) => (user_pk(u), SECURITY_PREFERENCES_SK.to_string()),
             AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
             NotificationDelivery(u, r) => (user_pk(u), format!("{}{r}", prefix::NOTIFY_REQUEST)),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
@@ -305,6 +329,9 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
     Some(match sk {
         "PROFILE" => Profile(u),
         "PREFERENCES#NOTIFICATIONS" => NotificationPreferences(u),
+        SECURITY_PREFERENCES_SK => SecurityPreferences(u),
+        _ if sk.starts_with(prefix::DEVICE) => Device(u, DeviceId::new(&sk[prefix::DEVICE.len()..]).ok()?),
+        _ if sk.starts_with(prefix::PIN) => DevicePin(u, DeviceId::new(&sk[prefix::PIN.len()..]).ok()?),
         _ if sk.starts_with(prefix::BANK) => BankConnection(u, ConnectionId::new(&sk[prefix::BANK.len()..]).ok()?),
         _ if sk.starts_with(prefix::ACCOUNT) => BankAccount(u, AccountId::new(&sk[prefix::ACCOUNT.len()..]).ok()?),
         _ if sk.starts_with(prefix::TRANSACTION) => Transaction(u, TransactionId::new(&sk[prefix::TRANSACTION.len()..]).ok()?),
@@ -438,6 +465,9 @@ mod tests {
             (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
             (u.clone(), 1970i32..2200, 1u32..=12).prop_map(|(u, year, month)| ItemKey::ImportUsage(u, YearMonth { year, month })),
             (u.clone(), id()).prop_map(|(u, s)| ItemKey::Statement(u, StatementId::new(s).unwrap())),
+            (u.clone(), id()).prop_map(|(u, d)| ItemKey::Device(u, DeviceId::new(d).unwrap())),
+            (u.clone(), id()).prop_map(|(u, d)| ItemKey::DevicePin(u, DeviceId::new(d).unwrap())),
+            u.clone().prop_map(ItemKey::SecurityPreferences),
             ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
                 scope,
                 subject,

@@ -26,7 +26,7 @@ pub use error::StoreError;
 pub use item::{Item, Versioned};
 pub use query::{Page, Query, SortKey};
 pub use retry::Retry;
-pub use table::{Condition, Table, TableConfig, TRANSACT_MAX};
+pub use table::{Condition, ConditionExpr, InPlace, Table, TableConfig, TRANSACT_MAX};
 pub use transact::TxAction;
 
 pub use aws_sdk_dynamodb as sdk;

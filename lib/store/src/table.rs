@@ -31,9 +31,6 @@ macro_rules! conditioned {
 }
 pub(crate) use conditioned;
 
-/// A condition expression with its attribute names and values.
-pub(crate) type Expression = (String, HashMap<String, String>, HashMap<String, AttributeValue>);
-
 /// What a write requires of the item already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Condition {
@@ -59,7 +56,7 @@ impl Condition {
         }
     }
     /// (expression, names, values); `now` in epoch seconds decides expiry.
-    pub(crate) fn expression(self, now: i64) -> Option<Expression> {
+    pub(crate) fn expression(self, now: i64) -> Option<ConditionExpr> {
         match self {
             Condition::None => None,
             Condition::MustNotExist => Some((
@@ -77,6 +74,17 @@ impl Condition {
             )),
         }
     }
+}
+
+/// A condition expression with its attribute names and values.
+pub type ConditionExpr = (String, HashMap<String, String>, HashMap<String, AttributeValue>);
+
+/// The changes of one [`Table::update_in_place`].
+#[derive(Debug, Clone, Default)]
+pub struct InPlace<'a> {
+    pub set: &'a [(&'a str, AttributeValue)],
+    pub add: &'a [(&'a str, i64)],
+    pub remove: &'a [&'a str],
 }
 
 /// Settings of a [`Table`].
@@ -295,6 +303,88 @@ impl Table {
                 Ok(true)
             }
             Err(e) if e.is_conflict() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One atomic in-place UpdateItem: `SET` the `set` attributes, `ADD` the
+    /// `add` numbers (counters, no read first), `REMOVE` the `remove` ones,
+    /// bump the version, all only if the item exists and `condition` holds.
+    /// Returns the item as it is afterwards, or `None` when it is absent or
+    /// the condition failed.
+    ///
+    /// `condition` is a DynamoDB condition expression over the placeholders in
+    /// `names` and `values`, which must start with `#c` and `:c`. Restricted
+    /// and key attributes are refused: those change only through typed writes.
+    pub async fn update_in_place(
+        &self,
+        key: &ItemKey,
+        changes: InPlace<'_>,
+        condition: Option<ConditionExpr>,
+    ) -> Result<Option<Item>, StoreError> {
+        let InPlace { set, add, remove } = changes;
+        let named = set.iter().map(|(n, _)| *n).chain(add.iter().map(|(n, _)| *n)).chain(remove.iter().copied());
+        for name in named {
+            if RESTRICTED_ATTRIBUTES.contains(&name) || [keys::PK, keys::SK, keys::ITEM_VERSION, keys::ENTITY_TYPE].contains(&name) {
+                return Err(StoreError::Invalid(format!("{name} cannot be changed in place")));
+            }
+        }
+        let mut names = HashMap::from([("#pk".to_string(), keys::PK.to_string()), ("#iv".to_string(), keys::ITEM_VERSION.to_string())]);
+        let mut values = HashMap::from([(":one".to_string(), n(1))]);
+        let mut sets = Vec::new();
+        for (i, (name, value)) in set.iter().enumerate() {
+            names.insert(format!("#s{i}"), name.to_string());
+            values.insert(format!(":s{i}"), value.clone());
+            sets.push(format!("#s{i} = :s{i}"));
+        }
+        let mut adds = vec!["#iv :one".to_string()];
+        for (i, (name, by)) in add.iter().enumerate() {
+            names.insert(format!("#a{i}"), name.to_string());
+            values.insert(format!(":a{i}"), n(by));
+            adds.push(format!("#a{i} :a{i}"));
+        }
+        let mut removes = Vec::new();
+        for (i, name) in remove.iter().enumerate() {
+            names.insert(format!("#r{i}"), name.to_string());
+            removes.push(format!("#r{i}"));
+        }
+        let mut update = String::new();
+        if !sets.is_empty() {
+            update.push_str(&format!("SET {} ", sets.join(", ")));
+        }
+        update.push_str(&format!("ADD {}", adds.join(", ")));
+        if !removes.is_empty() {
+            update.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let mut cond = "attribute_exists(#pk)".to_string();
+        if let Some((expr, n, v)) = condition {
+            if n.keys().any(|k| !k.starts_with("#c")) || v.keys().any(|k| !k.starts_with(":c")) {
+                return Err(StoreError::Invalid("condition placeholders must start with #c and :c".into()));
+            }
+            cond = format!("{cond} AND ({expr})");
+            names.extend(n);
+            values.extend(v);
+        }
+        let out = self
+            .client()
+            .update_item()
+            .table_name(self.name())
+            .set_key(Some(key_item(&key.key())))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .map_err(|e| from_sdk("UpdateItem", e));
+        match out {
+            Ok(out) => {
+                self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
+                Ok(out.attributes)
+            }
+            Err(e) if e.is_conflict() => Ok(None),
             Err(e) => Err(e),
         }
     }
