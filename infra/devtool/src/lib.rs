@@ -414,7 +414,10 @@ impl DemoData {
         let pin = expenzez_security::pin::Pin::parse(DEMO_PIN).expect("a valid demo PIN");
         let hash = expenzez_security::pin::PinHasher::default().hash(&pin);
         table
-            .put(&expenzez_security::handlers::new_pin(&device.user_id, &device.device_id, hash, self.app_device.last_seen), Condition::None)
+            .put(
+                &expenzez_security::handlers::new_pin(&device.user_id, &device.device_id, hash, self.app_device.last_seen),
+                Condition::None,
+            )
             .await?;
         table.put(&self.security, Condition::None).await?;
         table.batch_put(&self.accounts).await?;

@@ -200,7 +200,7 @@ async fn start_connect<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Re
         expires_at: now.plus_seconds(state.expires - now.epoch_seconds()),
         ttl: state.expires,
     };
-    b.table.put(&pending, Condition::MustNotExist).await?;
+    b.table.put_live(&user, &pending, Condition::MustNotExist).await?;
     let link = b.provider.auth_link(&token, &state.redirect_uri, req.provider_id.as_deref());
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
