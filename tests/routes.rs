@@ -13,6 +13,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
         .iter()
         .chain(expenzez_auth::routes::ROUTES)
         .chain(expenzez_banking::http::ROUTES)
+        .chain(expenzez_budgets::routes::ROUTES)
         .map(|(f, m, p)| (f.to_string(), m.to_string(), p.to_string()))
         .collect()
 }
@@ -21,7 +22,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
 fn template_and_code_route_the_same_functions() {
     let t = template_routes();
     assert_eq!(t, code_routes());
-    assert_eq!(t.len(), 28);
+    assert_eq!(t.len(), 38);
 }
 
 #[test]

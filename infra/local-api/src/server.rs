@@ -123,6 +123,8 @@ impl LocalApi {
             expenzez_auth::routes::dispatch(&route.function, &self.auth, request).await
         } else if expenzez_banking::http::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_banking::http::dispatch(&route.function, &self.banking, request).await
+        } else if expenzez_budgets::routes::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_budgets::routes::dispatch(&route.function, &self.table, request).await
         } else {
             expenzez_api::routes::dispatch(&route.function, &self.table, request).await
         };
