@@ -256,3 +256,130 @@ async fn export_has_my_items_and_no_oauth_tokens() {
     assert!(!text.contains("accessToken") && !text.contains("refreshToken") && !text.contains("\"PK\""));
     assert!(items.iter().any(|i| i["transactionId"] == "t-1" && i["amount"] == -500));
 }
+
+/// The app's own sign-up, verification, sign-in and recovery calls, with the
+/// bodies its screens send (APP-CONTRACT "Auth", "Profile").
+#[tokio::test]
+async fn the_apps_sign_up_and_recovery_flows() {
+    let env = ApiEnv::start().await;
+    let email = format!("Sam.Lee+{}@Example.com", uuid::Uuid::new_v4().simple());
+    let app_register = |birthdate: &str, email: &str| {
+        json!({
+            "username": email, "name": "Sam Lee", "given_name": "Sam", "family_name": "Lee", "email": email,
+            "password": PW, "marketing_consent": false, "birthdate": birthdate, "gender": "female"
+        })
+    };
+    // Dates of birth: the app's MM/DD/YYYY; impossible, future and too-young dates are 422.
+    for bad in ["1990-13-45", "02/30/1990", "13/01/1990", "01/01/2999", "01/01/2024", "yesterday"] {
+        let (s, b) = post(&env, "/auth/register", app_register(bad, &email)).await;
+        assert_eq!((s, b["error"]["details"][0]["field"].as_str()), (422, Some("birthdate")), "{bad}: {b}");
+    }
+    // The live "username taken" hint: free before registering.
+    let (s, b) = post(&env, "/auth/check-user-status", json!({"username": email})).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (404, Some("UserNotFoundException")), "{b}");
+    let (s, b) = post(&env, "/auth/register", app_register("04/15/1990", &email)).await;
+    assert_eq!(s, 201, "{b}");
+    let sub = b["cognitoUserSub"].as_str().unwrap().to_string();
+    assert_eq!(b["username"], email.to_lowercase());
+    let (s, b) = post(&env, "/auth/check-user-status", json!({"username": email.to_uppercase()})).await;
+    assert_eq!((s, b["username"].as_str()), (200, Some(email.to_lowercase().as_str())), "{b}");
+    assert_eq!(b.as_object().unwrap().len(), 1, "nothing else about the account: {b}");
+
+    // Unconfirmed: 403 with the code the app reads, whichever name it uses.
+    for who in [email.clone(), sub.clone()] {
+        let (s, b) = post(&env, "/auth/login", json!({"username": who, "password": PW})).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (403, Some("UserNotConfirmedException")), "{b}");
+    }
+    // The verification screen sends {username, code}; the username may be the Cognito one.
+    let (s, b) = post(&env, "/auth/confirm-signup", json!({"username": sub, "code": "123456"})).await;
+    assert_eq!(s, 200, "{b}");
+    // The auto-login after it sends {username, password}: the email or the Cognito username.
+    for who in [email.to_lowercase(), sub.clone()] {
+        let (s, b) = post(&env, "/auth/login", json!({"username": who, "password": PW})).await;
+        assert_eq!((s, b["user"]["sub"].as_str()), (200, Some(sub.as_str())), "{b}");
+    }
+    // A wrong password: 401 with a message a person understands.
+    let (s, b) = post(&env, "/auth/login", json!({"username": email, "password": "Wrong-Passw0rd"})).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (401, Some("NotAuthorizedException")), "{b}");
+    assert_eq!(b["message"], "Incorrect email, username or password.");
+    assert_eq!(b["error"]["retryable"], false);
+
+    let (_, _, b) = send(env.http.post(env.url("/auth/login")).json(&json!({"email": email, "password": PW}))).await;
+    let me = TestUser { sub: sub.clone(), email: email.to_lowercase(), token: b["accessToken"].as_str().unwrap().into() };
+    // The profile: the date stored as one form, gender, isPremium.
+    let (s, _, p) = send(env.get(&me, "/profile")).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!((p["profile"]["birthdate"].as_str(), p["profile"]["gender"].as_str()), (Some("1990-04-15"), Some("female")), "{p}");
+    assert_eq!(p["profile"]["isPremium"], false);
+    let (s, _, p) = send(env.put(&me, "/profile", &json!({"birthdate": "12/31/1985", "gender": "non-binary"}))).await;
+    assert_eq!((s, p["profile"]["birthdate"].as_str(), p["profile"]["gender"].as_str()), (200, Some("1985-12-31"), Some("non-binary")));
+    for bad in ["1990-13-45", "02/29/1987", "12/31/2999"] {
+        let (s, _, b) = send(env.put(&me, "/profile", &json!({"birthdate": bad}))).await;
+        assert_eq!((s, b["error"]["details"][0]["field"].as_str()), (422, Some("birthdate")), "{bad}: {b}");
+    }
+    assert_eq!(send(env.get(&me, "/profile")).await.2["profile"]["birthdate"], "1985-12-31", "nothing written");
+
+    // Password reset as the app sends it: {username}, then {username, confirmationCode, newPassword}.
+    let (s, b) = post(&env, "/auth/forgot-password", json!({"username": email})).await;
+    assert_eq!((s, b["email"].as_str()), (200, Some("s***@example.com")), "{b}");
+    let nobody = "nobody-here@example.com";
+    let (s, b) = post(&env, "/auth/forgot-password", json!({"username": nobody})).await;
+    assert_eq!((s, b["email"].as_str()), (200, Some("n***@example.com")), "the same answer for nobody: {b}");
+    let new_pw = "Brand-new-Passw0rd";
+    let (s, b) =
+        post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": "654321", "newPassword": new_pw})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": PW})).await.0, 401);
+    assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": new_pw})).await.0, 200);
+    let (s, b) =
+        post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": "1", "newPassword": "weak"})).await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["error"]["details"].as_array().unwrap().len(), 2, "{b}");
+
+    // Forgot-username: the same answer whether or not the email has an account.
+    let (s1, b1) = post(&env, "/auth/forgot-username", json!({"email": email})).await;
+    let (s2, b2) = post(&env, "/auth/forgot-username", json!({"email": nobody})).await;
+    assert_eq!((s1, s2), (200, 200));
+    assert_eq!(b1, b2);
+    assert!(b1["displayMessage"].as_str().is_some_and(|m| m.contains("email")), "{b1}");
+    assert_eq!(post(&env, "/auth/forgot-username", json!({"email": "not-an-email"})).await.0, 422);
+}
+
+/// The probing routes are rate-limited per caller: 429 with `Retry-After`.
+#[tokio::test]
+async fn check_user_status_and_sign_in_are_rate_limited() {
+    let env = ApiEnv::start().await;
+    let limit = expenzez_auth::handlers::CHECK_USER_LIMIT;
+    // Two windows' worth at most before the limit bites (the window may roll over once).
+    let mut limited = None;
+    for i in 1..=(2 * limit.max + 1) {
+        let (s, h, b) =
+            send(env.http.post(env.url("/auth/check-user-status")).json(&json!({"username": format!("u{i}@example.com")}))).await;
+        if s == 429 {
+            limited = Some((i, h, b));
+            break;
+        }
+        assert_eq!(s, 404, "{b}");
+    }
+    let (i, h, b) = limited.expect("the limit was reached");
+    assert!(i > limit.max, "not before {} requests: {i}", limit.max);
+    assert_eq!(b["error"]["code"], "RATE_LIMITED");
+    let retry: i64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=limit.window_seconds).contains(&retry), "{retry}");
+
+    // Sign-in attempts per account name.
+    let u = env.user("lou", false).await;
+    let limit = expenzez_auth::handlers::LOGIN_LIMIT;
+    let mut statuses = Vec::new();
+    for _ in 0..(2 * limit.max + 1) {
+        let (s, _) = post(&env, "/auth/login", json!({"username": u.email, "password": "Wrong-Passw0rd"})).await;
+        statuses.push(s);
+        if s == 429 {
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 401) && statuses.len() > limit.max as usize, "{statuses:?}");
+    // The right password is refused too while the window lasts.
+    assert_eq!(post(&env, "/auth/login", json!({"username": u.email, "password": expenzez_tests::PASSWORD})).await.0, 429);
+}

@@ -14,6 +14,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
         .chain(expenzez_auth::routes::ROUTES)
         .chain(expenzez_banking::http::ROUTES)
         .chain(expenzez_budgets::routes::ROUTES)
+        .chain(expenzez_assistant::routes::ROUTES)
         .map(|(f, m, p)| (f.to_string(), m.to_string(), p.to_string()))
         .collect()
 }
@@ -22,7 +23,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
 fn template_and_code_route_the_same_functions() {
     let t = template_routes();
     assert_eq!(t, code_routes());
-    assert_eq!(t.len(), 38);
+    assert_eq!(t.len(), 44);
 }
 
 #[test]
@@ -51,5 +52,5 @@ fn public_routes_are_only_the_sign_in_flows() {
     let public: BTreeSet<String> =
         expenzez_local_api::template::routes(&tpl).into_iter().filter(|r| !r.authorized).map(|r| r.path).collect();
     assert!(public.iter().all(|p| p.starts_with("/auth/") && p != "/auth/delete-account"), "{public:?}");
-    assert_eq!(public.len(), 7);
+    assert_eq!(public.len(), 9);
 }

@@ -94,7 +94,7 @@ async fn seed_example_user_profile_round_trips() {
     assert_eq!(s("status"), "active");
     let prefs = raw["preferences"].as_m().unwrap();
     assert_eq!(prefs["theme"].as_s().unwrap(), "dark");
-    assert_eq!(*prefs["notifications"].as_m().unwrap()["marketing"].as_bool().unwrap(), false);
+    assert!(!*prefs["notifications"].as_m().unwrap()["marketing"].as_bool().unwrap());
     // Nothing the example lacks was invented.
     for absent in ["kyc", "platform", "lastLoginAt", "firstName"] {
         assert!(!raw.contains_key(absent), "{absent} should be absent");
@@ -266,7 +266,7 @@ async fn gsi2_date_range_is_exact_and_newest_first() {
     let items =
         t.query::<Transaction>(&Query::index(u.as_str(), Index::Gsi2, keys::user_pk(&u)).between(lo, hi).descending()).await.unwrap().items;
     let mut expected: Vec<&Transaction> = txns.iter().filter(|x| x.timestamp >= from && x.timestamp <= to).collect();
-    expected.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+    expected.sort_by_key(|t| std::cmp::Reverse(t.timestamp));
     assert!(!expected.is_empty());
     let got: Vec<&Transaction> = items.iter().map(|v| &v.value).collect();
     assert_eq!(got, expected);

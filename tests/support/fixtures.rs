@@ -59,6 +59,7 @@ pub fn profile(u: &UserId, email: &str) -> UserProfile {
         birthdate: Some("1990-01-31".into()),
         occupation: Some("Engineer".into()),
         company: Some("Acme".into()),
+        gender: None,
     }
 }
 

@@ -26,6 +26,8 @@ pub struct LocalApi {
     pub auth: expenzez_auth::Auth<crate::triggers::LocalCognito>,
     /// The banking routes (the deterministic demo bank, or TrueLayer's API at a configured URL).
     pub banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
+    /// The assistant and bills routes.
+    pub assistant: expenzez_assistant::Assistant,
 }
 
 /// A server running in the background; stops when dropped.
@@ -125,6 +127,8 @@ impl LocalApi {
             expenzez_banking::http::dispatch(&route.function, &self.banking, request).await
         } else if expenzez_budgets::routes::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_budgets::routes::dispatch(&route.function, &self.table, request).await
+        } else if expenzez_assistant::routes::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_assistant::routes::dispatch(&route.function, &self.assistant, request).await
         } else {
             expenzez_api::routes::dispatch(&route.function, &self.table, request).await
         };

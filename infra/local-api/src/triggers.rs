@@ -56,7 +56,7 @@ impl IdentityProvider for LocalCognito {
     async fn refresh(&self, refresh_token: &str) -> IdpResult<Tokens> {
         self.inner.refresh(refresh_token).await
     }
-    async fn forgot_password(&self, username: &str) -> IdpResult<()> {
+    async fn forgot_password(&self, username: &str) -> IdpResult<Option<String>> {
         self.inner.forgot_password(username).await
     }
     async fn confirm_forgot_password(&self, username: &str, code: &str, new_password: &str) -> IdpResult<()> {

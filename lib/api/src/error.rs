@@ -28,6 +28,10 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("authentication required")]
     Unauthorized,
+    /// 401 with a specific code and a message a person reads (a wrong
+    /// password at sign-in, an expired session at refresh).
+    #[error("authentication failed")]
+    UnauthorizedCode { code: &'static str, message: String },
     #[error("not allowed")]
     Forbidden,
     /// 403 with a specific code (e.g. `UserNotConfirmedException`, which the app reads).
@@ -35,6 +39,9 @@ pub enum ApiError {
     ForbiddenCode { code: &'static str, message: String },
     #[error("not found")]
     NotFound,
+    /// 404 with a specific code (check-user-status: `UserNotFoundException`).
+    #[error("not found")]
+    NotFoundCode { code: &'static str, message: String },
     #[error("conflict")]
     Conflict { code: &'static str, message: String },
     #[error("the resource changed since it was read")]
@@ -47,6 +54,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after: u32 },
+    /// 429 over a quota, with a message the app reads (e.g. the assistant's daily limit).
+    #[error("limit reached")]
+    Limited { code: &'static str, message: String, retry_after: u32 },
     #[error("a dependency is unavailable")]
     Unavailable { retry_after: u32 },
     #[error("internal error")]
@@ -61,15 +71,15 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::MalformedJson | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::UnauthorizedCode { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::ForbiddenCode { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NotFoundCode { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -79,7 +89,12 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::MalformedJson => "MALFORMED_JSON",
-            ApiError::BadRequest { code, .. } | ApiError::Conflict { code, .. } | ApiError::ForbiddenCode { code, .. } => code,
+            ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::ForbiddenCode { code, .. }
+            | ApiError::Limited { code, .. }
+            | ApiError::UnauthorizedCode { code, .. }
+            | ApiError::NotFoundCode { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Forbidden => "FORBIDDEN",
             ApiError::NotFound => "NOT_FOUND",
@@ -97,15 +112,15 @@ impl ApiError {
         match self {
             ApiError::MalformedJson => "Malformed JSON",
             ApiError::BadRequest { .. } => "Bad request",
-            ApiError::Unauthorized => "Unauthorized",
+            ApiError::Unauthorized | ApiError::UnauthorizedCode { .. } => "Unauthorized",
             ApiError::Forbidden | ApiError::ForbiddenCode { .. } => "Forbidden",
-            ApiError::NotFound => "Not found",
+            ApiError::NotFound | ApiError::NotFoundCode { .. } => "Not found",
             ApiError::Conflict { .. } => "Conflict",
             ApiError::PreconditionFailed => "Precondition failed",
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
-            ApiError::TooManyRequests { .. } => "Too many requests",
+            ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => "Too many requests",
             ApiError::Unavailable { .. } => "Service unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -114,9 +129,12 @@ impl ApiError {
     /// What a person reads (`detail`, `message`, `error.message`).
     fn detail(&self) -> String {
         match self {
-            ApiError::BadRequest { message, .. } | ApiError::Conflict { message, .. } | ApiError::ForbiddenCode { message, .. } => {
-                message.clone()
-            }
+            ApiError::BadRequest { message, .. }
+            | ApiError::Conflict { message, .. }
+            | ApiError::ForbiddenCode { message, .. }
+            | ApiError::Limited { message, .. }
+            | ApiError::UnauthorizedCode { message, .. }
+            | ApiError::NotFoundCode { message, .. } => message.clone(),
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),
             ApiError::Unauthorized => "Missing or invalid access token.".into(),
@@ -134,7 +152,9 @@ impl ApiError {
 
     pub fn retry_after(&self) -> Option<u32> {
         match self {
-            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } => Some(*retry_after),
+            ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } | ApiError::Limited { retry_after, .. } => {
+                Some(*retry_after)
+            }
             _ => None,
         }
     }

@@ -9,6 +9,7 @@ pub mod event;
 pub mod handlers;
 pub mod json;
 pub mod ledger;
+pub mod ratelimit;
 pub mod request;
 pub mod routes;
 pub mod stores;

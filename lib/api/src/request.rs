@@ -72,6 +72,14 @@ impl Ctx {
         self.req.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// The caller's address as API Gateway saw it (rate limits of public routes).
+    pub fn source_ip(&self) -> String {
+        match self.req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone().unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
     pub fn method(&self) -> &http::Method {
         self.req.method()
     }

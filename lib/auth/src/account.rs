@@ -52,7 +52,9 @@ pub fn new_profile(user: &UserId, email: Email, attrs: &HashMap<String, String>,
     p.last_name = family;
     p.phone = attrs.get("phone_number").cloned();
     p.address = attrs.get("address").cloned();
-    p.birthdate = attrs.get("birthdate").cloned();
+    // Register stored it as YYYY-MM-DD; anything else is not a date of birth.
+    p.birthdate = attrs.get("birthdate").and_then(|b| expenzez_domain::time::parse_date(b)).map(expenzez_domain::time::format_date);
+    p.gender = attrs.get("gender").cloned();
     p
 }
 

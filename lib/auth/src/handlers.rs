@@ -2,18 +2,21 @@
 //!
 //! Passwords, codes and tokens are only ever passed through: never logged,
 //! never stored, never in an error body. Unknown user and wrong password
-//! answer the same 401, and forgot-password answers 200 for unknown emails,
-//! so the API cannot be used to find out who has an account.
+//! answer the same 401, and forgot-password and forgot-username answer the
+//! same 200 for unknown accounts. The one route that does say whether a
+//! username is taken (check-user-status, registration's live hint) is
+//! rate-limited per caller, as is sign-in.
 
 use crate::account;
 use crate::idp::{IdentityProvider, IdpError, Tokens};
 use expenzez_api::edge::Reply;
 use expenzez_api::error::{ApiError, FieldError};
+use expenzez_api::ratelimit::{self, Limit};
 use expenzez_api::request::Ctx;
 use expenzez_api::stores::Metered;
 use expenzez_domain::entities::UserProfile;
 use expenzez_domain::keys::ItemKey;
-use expenzez_domain::Email;
+use expenzez_domain::{time, Email};
 use expenzez_store::{Capacity, Table};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -51,7 +54,7 @@ fn email_taken() -> ApiError {
 fn idp_error(e: IdpError) -> ApiError {
     let code = e.code().to_string();
     match code.as_str() {
-        "NotAuthorizedException" | "UserNotFoundException" => ApiError::Unauthorized,
+        "NotAuthorizedException" | "UserNotFoundException" => bad_credentials(),
         "UserNotConfirmedException" => {
             ApiError::ForbiddenCode { code: "UserNotConfirmedException", message: "Confirm your email address first.".into() }
         }
@@ -75,6 +78,37 @@ fn idp_error(e: IdpError) -> ApiError {
         }
         _ => ApiError::Unavailable { retry_after: 5 },
     }
+}
+
+/// A wrong password or an unknown account at sign-in (the same answer for both).
+fn bad_credentials() -> ApiError {
+    ApiError::UnauthorizedCode { code: "NotAuthorizedException", message: "Incorrect email, username or password.".into() }
+}
+
+/// Sign-in attempts per account name, and per address.
+pub const LOGIN_LIMIT: Limit = Limit { scope: "login", max: 10, window_seconds: 300 };
+pub const LOGIN_ADDRESS_LIMIT: Limit = Limit { scope: "login-ip", max: 100, window_seconds: 300 };
+/// Registration's live "username taken" hint, per address.
+pub const CHECK_USER_LIMIT: Limit = Limit { scope: "check-user", max: 20, window_seconds: 60 };
+/// Username reminders, per address.
+pub const FORGOT_USERNAME_LIMIT: Limit = Limit { scope: "forgot-username", max: 5, window_seconds: 300 };
+
+/// Who an auth call is about: an email (normalised, as registered), or the
+/// Cognito username (the pool's own id for the account, which the app may
+/// have kept from register). Cognito takes either for every call.
+fn identifier_field(errors: &mut Vec<FieldError>, field: &str, value: Option<&str>) -> Option<String> {
+    let Some(v) = value.map(str::trim) else {
+        errors.push(FieldError::new(field, "is required"));
+        return None;
+    };
+    if v.contains('@') {
+        return email_field(errors, Some(v)).map(|e| e.to_string());
+    }
+    if v.is_empty() || v.chars().count() > 128 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        errors.push(FieldError::new(field, "must be your email address or username"));
+        return None;
+    }
+    Some(v.to_string())
 }
 
 fn email_field(errors: &mut Vec<FieldError>, email: Option<&str>) -> Option<Email> {
@@ -137,6 +171,8 @@ pub struct Register {
 #[serde(rename_all = "camelCase")]
 struct Registered {
     cognito_user_sub: String,
+    /// What to send as `username` to confirm-signup and login (the normalised email).
+    username: String,
     user_confirmed: bool,
     message: &'static str,
 }
@@ -161,11 +197,17 @@ pub async fn register<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Re
             errors.push(FieldError::new("phone_number", "must be in E.164 form, e.g. +447700900123"));
         }
     }
-    if let Some(d) = &b.birthdate {
-        if chrono_like_date(d).is_none() {
-            errors.push(FieldError::new("birthdate", "must be YYYY-MM-DD"));
-        }
-    }
+    // Stored as YYYY-MM-DD (Cognito's own format for `birthdate`), whichever form was sent.
+    let birthdate = match b.birthdate.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => match time::parse_birthdate(d, auth.table.now().date()) {
+            Ok(d) => Some(time::format_date(d)),
+            Err(e) => {
+                errors.push(FieldError::new("birthdate", e.to_string()));
+                None
+            }
+        },
+    };
     check(errors)?;
     let email = email.ok_or(ApiError::Internal)?;
     let mut attrs = vec![("email".to_string(), email.to_string())];
@@ -174,7 +216,7 @@ pub async fn register<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Re
         ("given_name", &b.given_name),
         ("family_name", &b.family_name),
         ("phone_number", &b.phone_number),
-        ("birthdate", &b.birthdate),
+        ("birthdate", &birthdate),
         ("address", &b.address),
         ("gender", &b.gender),
     ] {
@@ -185,13 +227,12 @@ pub async fn register<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Re
     attrs.push(("custom:marketing_consent".into(), b.marketing_consent.unwrap_or(false).to_string()));
     // The normalised email is the username: "Jo@Example.com" and "jo@example.com" are one account.
     let (sub, confirmed) = auth.idp.sign_up(email.as_str(), &b.password, &attrs).await.map_err(idp_error)?;
-    Reply::created(&Registered { cognito_user_sub: sub, user_confirmed: confirmed, message: "Check your email for a verification code." })
-}
-
-fn chrono_like_date(s: &str) -> Option<()> {
-    let p: Vec<&str> = s.split('-').collect();
-    (p.len() == 3 && p[0].len() == 4 && p[1].len() == 2 && p[2].len() == 2 && p.iter().all(|x| x.chars().all(|c| c.is_ascii_digit())))
-        .then_some(())
+    Reply::created(&Registered {
+        cognito_user_sub: sub,
+        username: email.to_string(),
+        user_confirmed: confirmed,
+        message: "Check your email for a verification code.",
+    })
 }
 
 /// `username` or `email`: the app sends either.
@@ -204,19 +245,27 @@ pub struct Confirm {
 }
 
 impl Confirm {
-    fn email(&self, errors: &mut Vec<FieldError>) -> Option<Email> {
-        email_field(errors, self.email.as_deref().or(self.username.as_deref()))
+    fn identifier(&self, errors: &mut Vec<FieldError>) -> Option<String> {
+        identifier_field(
+            errors,
+            if self.email.is_some() { "email" } else { "username" },
+            self.email.as_deref().or(self.username.as_deref()),
+        )
     }
 }
 
-fn code_field(errors: &mut Vec<FieldError>, code: &Option<String>) -> String {
+fn code_field(errors: &mut Vec<FieldError>, field: &str, code: &Option<String>) -> String {
     match code.as_deref().map(str::trim) {
         Some(c) if (4..=12).contains(&c.len()) && c.chars().all(|x| x.is_ascii_alphanumeric()) => c.to_string(),
         _ => {
-            errors.push(FieldError::new("code", "must be the code from the email"));
+            errors.push(FieldError::new(field, "must be the code from the email"));
             String::new()
         }
     }
+}
+
+fn code_mismatch() -> ApiError {
+    ApiError::BadRequest { code: "CodeMismatchException", message: "The code is not valid.".into() }
 }
 
 #[derive(Serialize)]
@@ -228,20 +277,24 @@ struct Done {
 pub async fn confirm_signup<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply, ApiError> {
     let b: Confirm = ctx.json()?;
     let mut errors = Vec::new();
-    let email = b.email(&mut errors);
-    let code = code_field(&mut errors, &b.code);
+    let who = b.identifier(&mut errors);
+    let code = code_field(&mut errors, "code", &b.code);
     check(errors)?;
-    let email = email.ok_or(ApiError::Internal)?;
-    auth.idp.confirm_sign_up(email.as_str(), &code).await.map_err(idp_error)?;
+    let who = who.ok_or(ApiError::Internal)?;
+    auth.idp.confirm_sign_up(&who, &code).await.map_err(|e| match e.code() {
+        // Same answer for an unknown user as for a wrong code.
+        "UserNotFoundException" => code_mismatch(),
+        _ => idp_error(e),
+    })?;
     Reply::ok(&Done { success: true, message: "Your email is confirmed; you can sign in." })
 }
 
 pub async fn resend_verification<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply, ApiError> {
     let b: Confirm = ctx.json()?;
     let mut errors = Vec::new();
-    let email = b.email(&mut errors);
+    let who = b.identifier(&mut errors);
     check(errors)?;
-    match auth.idp.resend_code(email.ok_or(ApiError::Internal)?.as_str()).await {
+    match auth.idp.resend_code(&who.ok_or(ApiError::Internal)?).await {
         // No hint whether the account exists.
         Ok(()) | Err(IdpError::Refused { .. }) => {
             Reply::ok(&Done { success: true, message: "If the account exists, a new code is on its way." })
@@ -294,13 +347,16 @@ fn id_claims(id_token: &str) -> serde_json::Value {
 pub async fn login<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply, ApiError> {
     let b: Login = ctx.json()?;
     let mut errors = Vec::new();
-    let email = email_field(&mut errors, b.email.as_deref().or(b.username.as_deref()));
+    let field = if b.email.is_some() { "email" } else { "username" };
+    let who = identifier_field(&mut errors, field, b.email.as_deref().or(b.username.as_deref()));
     if b.password.is_empty() || b.password.len() > 256 {
         errors.push(FieldError::new("password", "is required"));
     }
     check(errors)?;
-    let email = email.ok_or(ApiError::Internal)?;
-    let t: Tokens = auth.idp.login(email.as_str(), &b.password).await.map_err(idp_error)?;
+    let who = who.ok_or(ApiError::Internal)?;
+    ratelimit::hit(&auth.table, LOGIN_ADDRESS_LIMIT, &ctx.source_ip()).await?;
+    ratelimit::hit(&auth.table, LOGIN_LIMIT, &who).await?;
+    let t: Tokens = auth.idp.login(&who, &b.password).await.map_err(idp_error)?;
     let c = id_claims(&t.id_token);
     let s = |k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let sub = s("sub").unwrap_or_default();
@@ -312,8 +368,8 @@ pub async fn login<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply
     let user = UserView {
         id: sub.clone(),
         sub,
-        username: s("cognito:username").unwrap_or_else(|| email.to_string()),
-        email: s("email").unwrap_or_else(|| email.to_string()),
+        username: s("cognito:username").unwrap_or_else(|| who.clone()),
+        email: s("email").unwrap_or_else(|| who.clone()),
         name: s("name").or_else(|| profile.as_ref().map(|p| p.name.clone())),
         given_name: s("given_name").or_else(|| profile.as_ref().and_then(|p| p.first_name.clone())),
         family_name: s("family_name").or_else(|| profile.as_ref().and_then(|p| p.last_name.clone())),
@@ -346,34 +402,64 @@ pub async fn refresh<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Rep
     if b.refresh_token.is_empty() || b.refresh_token.len() > 8192 {
         return Err(ApiError::validation("refreshToken", "is required"));
     }
-    let t = auth.idp.refresh(&b.refresh_token).await.map_err(idp_error)?;
+    let t = auth.idp.refresh(&b.refresh_token).await.map_err(|e| match e.code() {
+        "NotAuthorizedException" | "UserNotFoundException" => {
+            ApiError::UnauthorizedCode { code: "NotAuthorizedException", message: "Your session has ended; sign in again.".into() }
+        }
+        _ => idp_error(e),
+    })?;
     Reply::ok(&Refreshed { access_token: t.access_token, id_token: t.id_token, expires_in: t.expires_in })
 }
 
+/// `{username}` (email or username) as the app sends it, or `{email}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Forgot {
-    pub email: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CodeSent {
+    success: bool,
+    /// Where the code went, masked (`j***@example.com`).
+    email: String,
+    message: &'static str,
 }
 
 pub async fn forgot_password<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply, ApiError> {
     let b: Forgot = ctx.json()?;
     let mut errors = Vec::new();
-    let email = email_field(&mut errors, Some(&b.email));
+    let field = if b.email.is_some() { "email" } else { "username" };
+    let who = identifier_field(&mut errors, field, b.email.as_deref().or(b.username.as_deref()));
     check(errors)?;
-    match auth.idp.forgot_password(email.ok_or(ApiError::Internal)?.as_str()).await {
-        Ok(()) => {}
+    let who = who.ok_or(ApiError::Internal)?;
+    let sent = match auth.idp.forgot_password(&who).await {
+        Ok(destination) => destination,
         Err(IdpError::Refused { code, .. })
-            if code == "UserNotFoundException" || code == "NotAuthorizedException" || code == "InvalidParameterException" => {}
+            if code == "UserNotFoundException" || code == "NotAuthorizedException" || code == "InvalidParameterException" =>
+        {
+            None
+        }
         Err(e) => return Err(idp_error(e)),
-    }
-    Reply::ok(&Done { success: true, message: "If the account exists, a reset code is on its way." })
+    };
+    // The same answer whether or not the account exists: for an email, its
+    // own mask; for a username, Cognito's destination or a placeholder.
+    let email = match Email::parse(&who) {
+        Ok(e) => e.masked(),
+        Err(_) => sent.unwrap_or_else(|| "***@***".into()),
+    };
+    Reply::ok(&CodeSent { success: true, email, message: "If the account exists, a reset code is on its way." })
 }
 
+/// `{username, confirmationCode, newPassword}` as the app sends it (also
+/// `email` for `username` and `code` for `confirmationCode`).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfirmForgot {
-    pub email: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub confirmation_code: Option<String>,
     pub code: Option<String>,
     pub new_password: String,
 }
@@ -381,19 +467,79 @@ pub struct ConfirmForgot {
 pub async fn confirm_forgot_password<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply, ApiError> {
     let b: ConfirmForgot = ctx.json()?;
     let mut errors = Vec::new();
-    let email = email_field(&mut errors, Some(&b.email));
-    let code = code_field(&mut errors, &b.code);
+    let field = if b.email.is_some() { "email" } else { "username" };
+    let who = identifier_field(&mut errors, field, b.email.as_deref().or(b.username.as_deref()));
+    let code_name = if b.code.is_some() { "code" } else { "confirmationCode" };
+    let code = code_field(&mut errors, code_name, if b.code.is_some() { &b.code } else { &b.confirmation_code });
     password_field(&mut errors, "newPassword", &b.new_password);
     check(errors)?;
-    auth.idp.confirm_forgot_password(email.ok_or(ApiError::Internal)?.as_str(), &code, &b.new_password).await.map_err(|e| {
+    auth.idp.confirm_forgot_password(&who.ok_or(ApiError::Internal)?, &code, &b.new_password).await.map_err(|e| {
         match e.code() {
             // Same answer for an unknown user as for a wrong code.
-            "UserNotFoundException" => ApiError::BadRequest { code: "CodeMismatchException", message: "The code is not valid.".into() },
+            "UserNotFoundException" => code_mismatch(),
             "InvalidPasswordException" => ApiError::validation("newPassword", "does not meet the password policy"),
             _ => idp_error(e),
         }
     })?;
     Reply::ok(&Done { success: true, message: "Your password is changed; sign in with the new one." })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotUsername {
+    pub email: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsernameReminder {
+    success: bool,
+    display_message: &'static str,
+}
+
+/// `POST /auth/forgot-username {email}`: accounts sign in with their email
+/// address, so the reminder is that; it never says whether `email` has one.
+pub async fn forgot_username<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply, ApiError> {
+    let b: ForgotUsername = ctx.json()?;
+    let mut errors = Vec::new();
+    email_field(&mut errors, b.email.as_deref());
+    check(errors)?;
+    ratelimit::hit(&auth.table, FORGOT_USERNAME_LIMIT, &ctx.source_ip()).await?;
+    Reply::ok(&UsernameReminder {
+        success: true,
+        display_message: "Your username is the email address you registered with. \
+                          If an account uses this address, sign in with it, or reset your password.",
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckUser {
+    pub username: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Taken {
+    username: String,
+}
+
+/// `POST /auth/check-user-status {username}`: registration's live hint.
+/// Taken (confirmed or not): 200 `{username}`; free: 404
+/// `UserNotFoundException`. Nothing else about the account; rate-limited per caller.
+pub async fn check_user_status<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Result<Reply, ApiError> {
+    let b: CheckUser = ctx.json()?;
+    let mut errors = Vec::new();
+    let who = identifier_field(&mut errors, "username", b.username.as_deref());
+    check(errors)?;
+    let who = who.ok_or(ApiError::Internal)?;
+    ratelimit::hit(&auth.table, CHECK_USER_LIMIT, &ctx.source_ip()).await?;
+    match auth.idp.user_attributes(&who).await {
+        Ok(_) => Reply::ok(&Taken { username: who }),
+        Err(e) if e.code() == "UserNotFoundException" => {
+            Err(ApiError::NotFoundCode { code: "UserNotFoundException", message: "No account uses this username.".into() })
+        }
+        Err(e) => Err(idp_error(e)),
+    }
 }
 
 #[derive(Serialize)]

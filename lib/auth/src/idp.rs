@@ -55,7 +55,8 @@ pub trait IdentityProvider: Send + Sync + 'static {
     fn resend_code(&self, username: &str) -> impl Future<Output = IdpResult<()>> + Send;
     fn login(&self, username: &str, password: &str) -> impl Future<Output = IdpResult<Tokens>> + Send;
     fn refresh(&self, refresh_token: &str) -> impl Future<Output = IdpResult<Tokens>> + Send;
-    fn forgot_password(&self, username: &str) -> impl Future<Output = IdpResult<()>> + Send;
+    /// Sends a reset code; returns where it went, masked as Cognito masks it (`j***@e***`).
+    fn forgot_password(&self, username: &str) -> impl Future<Output = IdpResult<Option<String>>> + Send;
     fn confirm_forgot_password(&self, username: &str, code: &str, new_password: &str) -> impl Future<Output = IdpResult<()>> + Send;
     /// Deletes the user (by username or `sub`).
     fn delete_user(&self, username: &str) -> impl Future<Output = IdpResult<()>> + Send;
@@ -151,9 +152,9 @@ impl IdentityProvider for Cognito {
             .map_err(map)?;
         tokens(out.authentication_result())
     }
-    async fn forgot_password(&self, username: &str) -> IdpResult<()> {
-        self.client.forgot_password().client_id(&self.client_id).username(username).send().await.map_err(map)?;
-        Ok(())
+    async fn forgot_password(&self, username: &str) -> IdpResult<Option<String>> {
+        let out = self.client.forgot_password().client_id(&self.client_id).username(username).send().await.map_err(map)?;
+        Ok(out.code_delivery_details().and_then(|d| d.destination()).map(str::to_string))
     }
     async fn confirm_forgot_password(&self, username: &str, code: &str, new_password: &str) -> IdpResult<()> {
         self.client

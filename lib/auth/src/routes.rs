@@ -13,6 +13,8 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("RefreshFunction", "POST", "/auth/refresh"),
     ("ForgotPasswordFunction", "POST", "/auth/forgot-password"),
     ("ConfirmForgotPasswordFunction", "POST", "/auth/confirm-forgot-password"),
+    ("ForgotUsernameFunction", "POST", "/auth/forgot-username"),
+    ("CheckUserStatusFunction", "POST", "/auth/check-user-status"),
     ("DeleteAccountFunction", "DELETE", "/auth/delete-account"),
     ("DeleteUserDataFunction", "DELETE", "/user/data"),
     ("ExportUserDataFunction", "GET", "/user/export"),
@@ -29,6 +31,8 @@ pub async fn dispatch<I: IdentityProvider>(function: &str, auth: &Auth<I>, req: 
         "ConfirmForgotPasswordFunction" => {
             edge::run("POST /auth/confirm-forgot-password", auth, req, handlers::confirm_forgot_password).await
         }
+        "ForgotUsernameFunction" => edge::run("POST /auth/forgot-username", auth, req, handlers::forgot_username).await,
+        "CheckUserStatusFunction" => edge::run("POST /auth/check-user-status", auth, req, handlers::check_user_status).await,
         "DeleteAccountFunction" => edge::run("DELETE /auth/delete-account", auth, req, handlers::delete_account).await,
         "DeleteUserDataFunction" => edge::run("DELETE /user/data", auth, req, handlers::delete_user_data).await,
         "ExportUserDataFunction" => edge::run("GET /user/export", auth, req, handlers::export).await,

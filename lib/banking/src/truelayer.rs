@@ -179,7 +179,7 @@ pub fn parse_time(s: &str) -> ProviderResult<Timestamp> {
     if let Ok(n) = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S%.f") {
         return Ok(Timestamp::from_datetime(n.and_utc()));
     }
-    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map(Timestamp::start_of_day).map_err(|_| invalid("bad_timestamp"))
+    expenzez_domain::time::parse_date(s).map(Timestamp::start_of_day).ok_or_else(|| invalid("bad_timestamp"))
 }
 
 fn account_type(t: Option<&str>) -> AccountType {

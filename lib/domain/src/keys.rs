@@ -13,6 +13,11 @@
 //!   budgets' default threshold and currency. They are per user, not per budget,
 //!   and the seed has no item for them (NotificationPreferences is the notifier's
 //!   delivery settings, owned by the notifications routes).
+//! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
+//!   The daily limit counts here, not in the chat: deleting one's chat history must not
+//!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
+//! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
+//!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 //!
 //! The sparse GSI1 partition `BUDGET_DUE#{shard}` (sort key `{periodEnd}#{userId}#{budgetId}`)
 //! lists the recurring budgets by the end of their current period, so the daily
@@ -21,6 +26,7 @@
 use crate::email::Email;
 use crate::ids::*;
 use crate::time::{Timestamp, YearMonth};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -147,7 +153,7 @@ pub const GLOBAL_OWNER: &str = "GLOBAL";
 /// Every endpoint that keeps a per-user API cache (`CACHE#{endpoint}#{userId}`).
 /// Erasure of a user's data queries each of these partitions, so a new
 /// per-user cache endpoint must be listed here.
-pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts"];
+pub const USER_CACHE_ENDPOINTS: &[&str] = &["transactions", "summary", "insights", "monthly_report", "budgets", "accounts", "bills"];
 
 /// Sort-key prefixes for `begins_with` queries inside a user's partition.
 pub mod prefix {
@@ -162,6 +168,7 @@ pub mod prefix {
     pub const ALERT: &str = "ALERT#";
     pub const SYNC_RUN: &str = "SYNC#";
     pub const IDEMPOTENCY: &str = "IDEMPOTENCY#";
+    pub const AI_USAGE: &str = "USAGE#AI#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
@@ -181,17 +188,33 @@ pub enum ItemKey {
     Transaction(UserId, TransactionId),
     MonthlySummary(UserId, YearMonth),
     ChatMessage(UserId, Timestamp, MessageId),
-    AiAnalysis { user: UserId, analysis_type: String, timeframe: String },
+    AiAnalysis {
+        user: UserId,
+        analysis_type: String,
+        timeframe: String,
+    },
     NotificationToken(UserId, DeviceId),
     NotificationPreferences(UserId),
     Notification(UserId, Timestamp, NotificationId),
     Budget(UserId, BudgetId),
     BudgetAlert(UserId, AlertId),
     AlertPreferences(UserId),
-    ApiCache { endpoint: String, owner: Option<UserId>, query_hash: String },
+    ApiCache {
+        endpoint: String,
+        owner: Option<UserId>,
+        query_hash: String,
+    },
     SystemConfig(SettingName),
     SyncRun(UserId, ConnectionId, Timestamp),
     Idempotency(UserId, IdempotencyKey),
+    AiUsage(UserId, NaiveDate),
+    /// One rate-limit window: `scope` names the route, `subject` the caller
+    /// (a hash, never an address), `window` its start in epoch seconds.
+    RateWindow {
+        scope: String,
+        subject: String,
+        window: i64,
+    },
 }
 
 impl ItemKey {
@@ -216,6 +239,8 @@ impl ItemKey {
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
             Idempotency(u, k) => (user_pk(u), format!("{}{k}", prefix::IDEMPOTENCY)),
+            AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
+            RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
     }
@@ -243,6 +268,14 @@ impl ItemKey {
             let query_hash = sk.strip_prefix(prefix::DATA)?;
             check_id("queryHash", query_hash).ok()?;
             return Some(ItemKey::ApiCache { endpoint: endpoint.into(), owner, query_hash: query_hash.into() });
+        }
+        if let Some(rest) = pk.strip_prefix("RATE#") {
+            let (scope, subject) = rest.split_once('#')?;
+            check_id("scope", scope).ok()?;
+            check_id("subject", subject).ok()?;
+            let window: i64 = sk.strip_prefix("WINDOW#")?.parse().ok()?;
+            (sk == format!("WINDOW#{window}")).then_some(())?;
+            return Some(ItemKey::RateWindow { scope: scope.into(), subject: subject.into(), window });
         }
         if pk == CONFIG_PK {
             return SettingName::new(sk.strip_prefix(prefix::SETTING)?).ok().map(ItemKey::SystemConfig);
@@ -279,6 +312,12 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         }
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
+        _ if sk.starts_with(prefix::AI_USAGE) => {
+            let d = &sk[prefix::AI_USAGE.len()..];
+            let date = NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?;
+            (date.format("%Y-%m-%d").to_string() == d).then_some(())?;
+            AiUsage(u, date)
+        }
         _ if sk.starts_with(prefix::IDEMPOTENCY) => Idempotency(u, IdempotencyKey::new(&sk[prefix::IDEMPOTENCY.len()..]).ok()?),
         _ if sk.starts_with(prefix::SYNC_RUN) => {
             let rest = &sk[prefix::SYNC_RUN.len()..];
@@ -402,7 +441,14 @@ mod tests {
                 .prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
             (u.clone(), id(), ts()).prop_map(|(u, c, t)| ItemKey::SyncRun(u, ConnectionId::new(c).unwrap(), t)),
-            (u, id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            (u.clone(), id()).prop_map(|(u, k)| ItemKey::Idempotency(u, IdempotencyKey::new(k).unwrap())),
+            ("[a-z_-]{1,20}", "[a-f0-9]{1,64}", 0i64..4_102_444_800).prop_map(|(scope, subject, window)| ItemKey::RateWindow {
+                scope,
+                subject,
+                window
+            }),
+            (u, 0i64..100_000)
+                .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
         ]
     }
 

@@ -116,6 +116,62 @@ impl<'de> Deserialize<'de> for YearMonth {
     }
 }
 
+/// A calendar date as the app writes it: `YYYY-MM-DD`, or `MM/DD/YYYY` (its
+/// date-of-birth field). The one date parser of the code base: every date in
+/// a body or a query goes through it, so `1990-13-45` is refused everywhere.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    let digits = |p: &str, n: std::ops::RangeInclusive<usize>| n.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    let (y, m, d) = if let [y, m, d] = s.split('-').collect::<Vec<_>>()[..] {
+        (digits(y, 4..=4) && digits(m, 2..=2) && digits(d, 2..=2)).then_some((y, m, d))?
+    } else if let [m, d, y] = s.split('/').collect::<Vec<_>>()[..] {
+        (digits(y, 4..=4) && digits(m, 1..=2) && digits(d, 1..=2)).then_some((y, m, d))?
+    } else {
+        return None;
+    };
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// The youngest age an account holder may state.
+pub const MIN_AGE_YEARS: u32 = 13;
+/// The oldest age we believe.
+pub const MAX_AGE_YEARS: u32 = 120;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BirthdateError {
+    #[error("must be a calendar date, MM/DD/YYYY or YYYY-MM-DD")]
+    NotADate,
+    #[error("must not be in the future")]
+    Future,
+    #[error("must be at least 13 years ago")]
+    TooYoung,
+    #[error("must be within the last 120 years")]
+    TooOld,
+}
+
+/// A date of birth, checked against `today` (not in the future, at least
+/// [`MIN_AGE_YEARS`] and at most [`MAX_AGE_YEARS`] ago). Stored as `YYYY-MM-DD`
+/// ([`format_date`]), whichever form the app sent.
+pub fn parse_birthdate(s: &str, today: NaiveDate) -> Result<NaiveDate, BirthdateError> {
+    let d = parse_date(s).ok_or(BirthdateError::NotADate)?;
+    if d > today {
+        return Err(BirthdateError::Future);
+    }
+    let years_ago = |n: u32| today.checked_sub_months(chrono::Months::new(12 * n));
+    if years_ago(MIN_AGE_YEARS).is_some_and(|limit| d > limit) {
+        return Err(BirthdateError::TooYoung);
+    }
+    if years_ago(MAX_AGE_YEARS).is_some_and(|limit| d < limit) {
+        return Err(BirthdateError::TooOld);
+    }
+    Ok(d)
+}
+
+/// The stored form of a calendar date: `YYYY-MM-DD`.
+pub fn format_date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
 /// Where "now" comes from, injectable so TTL and time logic can be tested.
 pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Timestamp;
@@ -160,6 +216,32 @@ mod tests {
         let t = Timestamp::parse("2025-08-20T10:00:00.123456Z").unwrap();
         assert_eq!(t.to_string(), "2025-08-20T10:00:00.123Z");
         assert!(Timestamp::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn one_date_parser_for_both_forms() {
+        let d = NaiveDate::from_ymd_opt(1990, 4, 5).unwrap();
+        assert_eq!(parse_date("1990-04-05"), Some(d));
+        assert_eq!(parse_date("04/05/1990"), Some(d));
+        assert_eq!(parse_date("4/5/1990"), Some(d));
+        for bad in
+            ["1990-13-45", "1990-02-30", "02/30/1990", "13/01/1990", "1990-4-5", "90-04-05", "1990/04/05", "", "x", "1990-04-05T00:00"]
+        {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(parse_date("2023-02-29"), None);
+    }
+
+    #[test]
+    fn birthdates() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert_eq!(format_date(parse_birthdate("12/31/1990", today).unwrap()), "1990-12-31");
+        assert_eq!(parse_birthdate("1990-13-45", today), Err(BirthdateError::NotADate));
+        assert_eq!(parse_birthdate("2026-12-04", today), Err(BirthdateError::Future));
+        assert_eq!(parse_birthdate("2013-12-04", today), Err(BirthdateError::TooYoung));
+        assert!(parse_birthdate("2013-12-03", today).is_ok());
+        assert_eq!(parse_birthdate("1900-01-01", today), Err(BirthdateError::TooOld));
     }
 
     #[test]

@@ -568,17 +568,28 @@ impl Table {
     /// The keys of every item in a partition, expired ones included (for
     /// erasure: an expired item is still stored until DynamoDB removes it).
     pub async fn keys_in_partition(&self, pk: &str) -> Result<Vec<Key>, StoreError> {
+        self.keys_with_prefix(pk, None).await
+    }
+
+    /// The keys of every item in a partition whose sort key starts with
+    /// `prefix` (all of them for `None`), expired ones included.
+    pub async fn keys_with_prefix(&self, pk: &str, prefix: Option<&str>) -> Result<Vec<Key>, StoreError> {
         let mut keys = Vec::new();
         let mut start: Option<Item> = None;
+        let condition = if prefix.is_some() { "#pk = :pk AND begins_with(#sk, :prefix)" } else { "#pk = :pk" };
+        let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(pk.to_string()))]);
+        if let Some(p) = prefix {
+            values.insert(":prefix".to_string(), AttributeValue::S(p.to_string()));
+        }
         loop {
             let out = self
                 .client()
                 .query()
                 .table_name(self.name())
-                .key_condition_expression("#pk = :pk")
+                .key_condition_expression(condition)
                 .expression_attribute_names("#pk", keys::PK)
                 .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
+                .set_expression_attribute_values(Some(values.clone()))
                 .projection_expression("#pk, #sk")
                 .consistent_read(true)
                 .set_exclusive_start_key(start.take())

@@ -68,6 +68,7 @@ async fn main() -> anyhow::Result<()> {
     let api = LocalApi {
         routes: template::routes(&tpl),
         authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
+        assistant: expenzez_assistant::Assistant { table: table.clone() },
         table,
         auth,
         banking,

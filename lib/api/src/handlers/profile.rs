@@ -5,7 +5,7 @@ use crate::error::{ApiError, FieldError};
 use crate::request::Ctx;
 use crate::stores::ProfileStore;
 use expenzez_domain::entities::UserProfile;
-use expenzez_domain::{Currency, Email, Timestamp};
+use expenzez_domain::{time, Currency, Email, Timestamp};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
@@ -23,8 +23,11 @@ pub struct ProfileView {
     pub birthdate: Option<String>,
     pub occupation: Option<String>,
     pub company: Option<String>,
+    pub gender: Option<String>,
     pub created_at: Timestamp,
     pub preferred_currency: String,
+    /// No subscriptions yet: every account is on the free tier.
+    pub is_premium: bool,
 }
 
 impl From<&UserProfile> for ProfileView {
@@ -42,8 +45,10 @@ impl From<&UserProfile> for ProfileView {
             birthdate: p.birthdate.clone(),
             occupation: p.occupation.clone(),
             company: p.company.clone(),
+            gender: p.gender.clone(),
             created_at: p.created_at,
             preferred_currency: p.preferences.currency.to_string(),
+            is_premium: false,
         }
     }
 }
@@ -79,7 +84,10 @@ pub struct ProfileUpdate {
     pub birthdate: Option<String>,
     pub occupation: Option<String>,
     pub company: Option<String>,
+    pub gender: Option<String>,
     pub preferred_currency: Option<String>,
+    /// Read-only, like `createdAt`.
+    pub is_premium: Option<bool>,
 }
 
 fn text(errors: &mut Vec<FieldError>, field: &str, v: &Option<String>, max: usize, ok: impl Fn(char) -> bool) -> Option<Option<String>> {
@@ -112,13 +120,18 @@ impl ProfileUpdate {
         let country = text(&mut errors, "country", &self.country, 56, any);
         let occupation = text(&mut errors, "occupation", &self.occupation, 100, any);
         let company = text(&mut errors, "company", &self.company, 100, any);
-        let birthdate = text(&mut errors, "birthdate", &self.birthdate, 10, any);
-        if let Some(Some(b)) = &birthdate {
-            match chrono::NaiveDate::parse_from_str(b, "%Y-%m-%d") {
-                Ok(d) if d < today && d.year_ce().1 >= 1900 => {}
-                _ => errors.push(FieldError::new("birthdate", "must be a past date, YYYY-MM-DD")),
-            }
-        }
+        let gender = text(&mut errors, "gender", &self.gender, 30, any);
+        let birthdate = match self.birthdate.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(b) => match time::parse_birthdate(b, today) {
+                Ok(d) => Some(Some(time::format_date(d))),
+                Err(e) => {
+                    errors.push(FieldError::new("birthdate", e.to_string()));
+                    None
+                }
+            },
+        };
         let currency = match &self.preferred_currency {
             Some(c) => match Currency::new(c) {
                 Ok(c) => Some(c),
@@ -155,6 +168,7 @@ impl ProfileUpdate {
         set(&mut p.birthdate, birthdate);
         set(&mut p.occupation, occupation);
         set(&mut p.company, company);
+        set(&mut p.gender, gender);
         if let Some(c) = currency {
             p.preferences.currency = c;
         }
@@ -173,8 +187,6 @@ impl ProfileUpdate {
         Ok(())
     }
 }
-
-use chrono::Datelike;
 
 pub async fn put<S: ProfileStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();

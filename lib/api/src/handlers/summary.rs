@@ -70,10 +70,7 @@ pub async fn get<S: SummaryStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
             months.push(s.month);
         }
     }
-    let month_summary = match month {
-        Some(m) => Some(summaries.iter().find(|s| s.month == m).cloned()),
-        None => None,
-    };
+    let month_summary = month.map(|m| summaries.iter().find(|s| s.month == m).cloned());
     let view = SummaryView {
         balance: Amount(credit.checked_sub(debit).ok_or_else(overflow)?),
         total_credit: Amount(credit),

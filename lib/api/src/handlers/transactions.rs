@@ -7,11 +7,10 @@ use crate::json::{Amount, JsonMoney};
 use crate::ledger;
 use crate::request::Ctx;
 use crate::stores::{LedgerStore, TransactionListStore};
-use chrono::NaiveDate;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, IdempotencyKey, TransactionId, UserId};
 use expenzez_domain::keys::{self, gsi2_range, gsi3_category_prefix, Category, Index};
-use expenzez_domain::{Currency, Money, Timestamp};
+use expenzez_domain::{time, Currency, Money, Timestamp};
 use expenzez_store::{Condition, Query, SortKey, TxAction, Versioned};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -92,10 +91,10 @@ pub enum AppType {
 }
 
 fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp) -> Option<Timestamp> {
-    let t = if s.len() == 10 {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(|d| Timestamp::start_of_day(d).plus_seconds(12 * 3600))
-    } else {
-        Timestamp::parse(s).ok()
+    // A calendar date (either of the app's forms) is noon UTC that day; else a full timestamp.
+    let t = match time::parse_date(s) {
+        Some(d) => Some(Timestamp::start_of_day(d).plus_seconds(12 * 3600)),
+        None => Timestamp::parse(s).ok(),
     };
     match t {
         Some(t) if t.date().to_string().as_str() >= "2000-01-01" && t <= now.plus_seconds(366 * 86_400) => Some(t),
@@ -434,9 +433,9 @@ impl ListRequest {
     pub fn parse(ctx: &Ctx) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         let date = |errors: &mut Vec<FieldError>, name: &str| {
-            ctx.query(name).and_then(|s| match NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
+            ctx.query(name).and_then(|s| match time::parse_date(&s) {
+                Some(d) => Some(d),
+                None => {
                     errors.push(FieldError::new(name, "must be a date, YYYY-MM-DD"));
                     None
                 }

@@ -288,3 +288,31 @@ impl Entity for AiAnalysisCache {
         }
     }
 }
+
+/// New item (keys.rs says why): how many assistant answers a user had on one
+/// UTC day, for the daily limit. Expires two days later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AiUsage {
+    pub user_id: UserId,
+    pub day: chrono::NaiveDate,
+    pub count: u32,
+    pub updated_at: Timestamp,
+    #[serde(rename = "TTL")]
+    pub ttl: i64,
+}
+
+impl AiUsage {
+    pub fn new(user_id: UserId, now: Timestamp) -> Self {
+        let day = now.date();
+        let ttl = ttl_after_days(Timestamp::start_of_day(day), 2);
+        Self { user_id, day, count: 0, updated_at: now, ttl }
+    }
+}
+
+impl Entity for AiUsage {
+    const ENTITY_TYPE: &'static str = "AI_USAGE";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::AiUsage(self.user_id.clone(), self.day)
+    }
+}

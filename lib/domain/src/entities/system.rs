@@ -140,3 +140,23 @@ impl Entity for IdempotencyRecord {
         ItemKey::Idempotency(self.user_id.clone(), self.key.clone())
     }
 }
+
+/// New item: how many requests one caller made to one rate-limited route in
+/// one fixed window (`TTL`: the window's end, so old windows disappear).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RateWindow {
+    pub scope: String,
+    pub subject: String,
+    pub window_start: i64,
+    pub count: u32,
+    #[serde(rename = "TTL")]
+    pub ttl: i64,
+}
+
+impl Entity for RateWindow {
+    const ENTITY_TYPE: &'static str = "RATE_WINDOW";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::RateWindow { scope: self.scope.clone(), subject: self.subject.clone(), window: self.window_start }
+    }
+}

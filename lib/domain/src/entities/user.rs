@@ -104,9 +104,12 @@ pub struct UserProfile {
     pub city: Option<String>,
     pub postcode: Option<String>,
     pub country: Option<String>,
+    /// `YYYY-MM-DD` ([`crate::time::parse_birthdate`]).
     pub birthdate: Option<String>,
     pub occupation: Option<String>,
     pub company: Option<String>,
+    /// As the app's Sign-in-with-Apple profile step sends it (free text).
+    pub gender: Option<String>,
 }
 
 impl UserProfile {
@@ -146,6 +149,7 @@ impl UserProfile {
             birthdate: None,
             occupation: None,
             company: None,
+            gender: None,
         }
     }
 }

@@ -1,0 +1,112 @@
+//! `POST /ai/insight`: an answer to the user's question computed from their
+//! own stored data; the question and the answer are stored as chat messages.
+//! A per-user daily limit (SystemConfig `aiDailyQuestionLimit`, 10 by
+//! default) answers 429 with `Retry-After` and a message saying "daily".
+
+use crate::chat::{check_content, new_message};
+use crate::engine;
+use crate::stores::{ChatStore, FinanceStore, UsageStore};
+use expenzez_api::{ApiError, Ctx, Reply};
+use expenzez_domain::entities::{AiUsage, ChatRole, ProcessingMetadata, TokenCounts};
+use expenzez_domain::ids::{SettingName, UserId};
+use expenzez_domain::Timestamp;
+use expenzez_store::Condition;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+pub const DEFAULT_DAILY_LIMIT: u32 = 10;
+pub const LIMIT_SETTING: &str = "aiDailyQuestionLimit";
+/// The deterministic engine's name in `processingMetadata.model`.
+pub const ENGINE_MODEL: &str = "expenzez-rules-v1";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InsightRequest {
+    pub message: String,
+    /// What the app computed on the phone: at most a hint, never used for figures.
+    #[allow(dead_code)]
+    pub financial_context: Option<serde_json::Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InsightBody {
+    answer: String,
+    intent: &'static str,
+    remaining_today: u32,
+}
+
+/// The daily limit: the active setting when it is a whole number, else the default.
+pub async fn daily_limit<S: UsageStore>(store: &S) -> Result<u32, ApiError> {
+    let name = SettingName::new(LIMIT_SETTING).map_err(|_| ApiError::Internal)?;
+    Ok(store
+        .setting(&name)
+        .await?
+        .filter(|s| s.is_active)
+        .and_then(|s| s.value.as_u64())
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(DEFAULT_DAILY_LIMIT))
+}
+
+/// Seconds from `now` to the next UTC midnight (when the daily count starts again).
+pub fn seconds_to_midnight(now: Timestamp) -> u32 {
+    let next = Timestamp::start_of_day(now.date()).plus_seconds(86_400);
+    (next.epoch_seconds() - now.epoch_seconds()).clamp(1, 86_400) as u32
+}
+
+/// Counts one answer against today's limit; 429 when it is used up.
+/// Returns how many remain after this one.
+pub async fn take_one<S: UsageStore>(store: &S, user: &UserId, limit: u32) -> Result<u32, ApiError> {
+    for attempt in 0..8 {
+        if attempt > 0 {
+            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
+        }
+        let now = store.now();
+        let (mut usage, condition) = match store.usage(user, now.date()).await? {
+            Some(v) => (v.value, Condition::Version(v.version)),
+            None => (AiUsage::new(user.clone(), now), Condition::MustNotExist),
+        };
+        if usage.count >= limit {
+            return Err(ApiError::Limited {
+                code: "DAILY_LIMIT_REACHED",
+                message: format!("You've reached your daily limit of {limit} assistant questions. It resets at midnight UTC."),
+                retry_after: seconds_to_midnight(now),
+            });
+        }
+        usage.count += 1;
+        usage.updated_at = now;
+        match store.save_usage(&usage, condition).await {
+            Ok(_) => return Ok(limit - usage.count),
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Conflict { code: "VERSION_CONFLICT", message: "Too many questions at once; retry.".into() })
+}
+
+pub async fn insight<S: ChatStore + FinanceStore + UsageStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let user = ctx.user()?;
+    let body: InsightRequest = ctx.json()?;
+    let message = check_content("message", &body.message)?;
+    let limit = daily_limit(&store).await?;
+    let remaining = take_one(&store, user, limit).await?;
+    let started = Instant::now();
+    let asked_at = store.now();
+    let question = engine::understand(&message, asked_at.date());
+    let data = crate::context::load(&store, user, &question).await?;
+    let answer = engine::answer(&question, &data);
+    let elapsed = started.elapsed().as_millis() as u64;
+    let asked = new_message(user, ChatRole::User, message, asked_at);
+    // One millisecond later, so the answer always sorts after its question.
+    let mut answered =
+        new_message(user, ChatRole::Assistant, answer.text.clone(), Timestamp::from_millis(asked_at.millis() + 1).unwrap_or(asked_at));
+    answered.processing_metadata = Some(ProcessingMetadata {
+        model: ENGINE_MODEL.into(),
+        processing_time: elapsed,
+        tokens: TokenCounts { input: 0, output: 0 },
+        temperature: 0.0,
+    });
+    store.add_chat(vec![asked, answered]).await?;
+    tracing::info!(intent = answer.intent, model = ENGINE_MODEL, "assistant answered");
+    Reply::ok(&InsightBody { answer: answer.text, intent: answer.intent, remaining_today: remaining })
+}

@@ -1,0 +1,235 @@
+//! The assistant end to end through the local API (JWT authorizer emulated)
+//! against DynamoDB Local and the local Cognito: chat history with TTL,
+//! answers grounded in the caller's own data, the daily limit, cross-user
+//! isolation; and the sample events in `events/` through the dispatcher.
+
+use expenzez_assistant::routes::{dispatch, Assistant};
+use expenzez_domain::entities::{ChatMessage, ConfigDataType, MonthlySummary, Transaction};
+use expenzez_domain::keys::{self, ItemKey};
+use expenzez_domain::{SystemClock, Timestamp};
+use expenzez_store::{Condition, Table};
+use expenzez_tests::fixtures::{self, user};
+use expenzez_tests::{fresh_table, send, ApiEnv, TestUser};
+use serde_json::{json, Value};
+
+fn now() -> Timestamp {
+    expenzez_domain::Clock::now(&SystemClock)
+}
+
+/// Stores `txns` of `u` with their monthly summaries (as the ledger would).
+async fn seed(table: &Table, txns: &[Transaction]) {
+    table.batch_put(txns).await.unwrap();
+    let mut months: std::collections::BTreeMap<_, Vec<&Transaction>> = Default::default();
+    for t in txns {
+        months.entry((t.user_id.clone(), t.timestamp.month())).or_default().push(t);
+    }
+    for ((u, m), ts) in months {
+        table.put(&MonthlySummary::recompute(u, m, now(), ts).unwrap(), Condition::None).await.unwrap();
+    }
+}
+
+/// Groceries and eating out of `u` earlier today.
+fn todays(u: &TestUser, amounts: &[(&str, i64)]) -> Vec<Transaction> {
+    let at = Timestamp::start_of_day(now().date()).plus_seconds(60);
+    amounts
+        .iter()
+        .enumerate()
+        .map(|(i, (cat, minor))| {
+            fixtures::transaction(&user(&u.sub), &format!("t-{i}"), &at.plus_seconds(i as i64).to_string(), cat, *minor)
+        })
+        .collect()
+}
+
+fn history(b: &Value) -> Vec<(String, String)> {
+    b["history"].as_array().unwrap().iter().map(|m| (m["role"].as_str().unwrap().into(), m["content"].as_str().unwrap().into())).collect()
+}
+
+#[tokio::test]
+async fn chat_round_trip_hides_expired_and_deletes() {
+    let env = ApiEnv::start().await;
+    let (a, b) = (env.user("ann", false).await, env.user("bob", false).await);
+    for (role, content) in [("user", "Hello"), ("assistant", "Hi! Ask me about your spending.")] {
+        let (s, _, body) = send(env.post(&a, "/ai/chat-message", &json!({"role": role, "content": content}))).await;
+        assert_eq!(s, 201, "{body}");
+        assert_eq!(body["message"]["content"], content);
+    }
+    // A message from 31 days ago: expired (TTL passed), still stored as DynamoDB deletes late.
+    let old = now().plus_seconds(-31 * 86_400);
+    let mut expired = fixtures::chat(&user(&a.sub), "old-1", &old.to_string(), ChatMessage::ttl_for(old));
+    expired.content = "an expired message".into();
+    env.table.put(&expired, Condition::MustNotExist).await.unwrap();
+
+    let (s, _, body) = send(env.get(&a, "/ai/chat-history")).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        history(&body),
+        vec![("user".into(), "Hello".into()), ("assistant".into(), "Hi! Ask me about your spending.".into())],
+        "oldest first, the expired one absent"
+    );
+
+    // Bob sees none of it, and his delete touches none of it.
+    let (_, _, body) = send(env.get(&b, "/ai/chat-history")).await;
+    assert_eq!(body["history"], json!([]));
+    let (s, _, body) = send(env.delete(&b, "/ai/chat-history")).await;
+    assert_eq!((s, body["deletedCount"].as_u64()), (200, Some(0)));
+
+    // Bad input: 4xx, nothing written.
+    for (body, status) in [
+        (json!({"role": "system", "content": "x"}), 422),
+        (json!({"role": "user", "content": "   "}), 422),
+        (json!({"role": "user", "content": "x".repeat(4001)}), 422),
+        (json!({"role": "user", "content": "x", "extra": 1}), 422),
+    ] {
+        let (s, _, _) = send(env.post(&a, "/ai/chat-message", &body)).await;
+        assert_eq!(s, status, "{body}");
+    }
+    let (s, _, _) =
+        send(env.http.post(env.url("/ai/chat-message")).bearer_auth(&a.token).header("content-type", "application/json").body("{")).await;
+    assert_eq!(s, 400);
+    let chat_keys = |u: &TestUser| {
+        let t = env.table.clone();
+        let pk = keys::user_pk(&user(&u.sub));
+        async move { t.keys_with_prefix(&pk, Some(keys::prefix::CHAT)).await.unwrap().len() }
+    };
+    assert_eq!(chat_keys(&a).await, 3, "two messages and the expired one");
+
+    let (s, _, body) = send(env.delete(&a, "/ai/chat-history")).await;
+    assert_eq!((s, body["success"].as_bool(), body["deletedCount"].as_u64()), (200, Some(true), Some(2)));
+    assert_eq!(chat_keys(&a).await, 0, "the expired one is gone too");
+    let (_, _, body) = send(env.get(&a, "/ai/chat-history")).await;
+    assert_eq!(body["history"], json!([]));
+}
+
+#[tokio::test]
+async fn insight_answers_from_the_callers_own_data() {
+    let env = ApiEnv::start().await;
+    let (a, b) = (env.user("ann", false).await, env.user("bob", false).await);
+    seed(&env.table, &todays(&a, &[("groceries", -4_210), ("groceries", -1_999), ("eating_out", -1_250), ("income", 250_000)])).await;
+    seed(&env.table, &todays(&b, &[("groceries", -100)])).await;
+
+    // The client's numbers are ignored: the figure is the sum of Ann's stored groceries.
+    let ask = json!({"message": "How much did I spend on groceries this month?", "financialContext": {"monthlySpending": 99999, "topCategories": ["groceries"]}});
+    let (s, _, body) = send(env.post(&a, "/ai/insight", &ask)).await;
+    assert_eq!(s, 200, "{body}");
+    let answer = body["answer"].as_str().unwrap();
+    assert!(answer.contains("£62.09") && answer.contains("2 payments"), "{answer}");
+    assert!(!answer.contains("999"), "{answer}");
+    assert_eq!(body["intent"], "spend");
+    assert_eq!(body["remainingToday"], 9);
+
+    let (s, _, body) = send(env.post(&a, "/ai/insight", &json!({"message": "What are my top spending categories this month?"}))).await;
+    assert_eq!(s, 200);
+    let answer = body["answer"].as_str().unwrap();
+    assert!(answer.contains("1. groceries: £62.09") && answer.contains("2. eating out: £12.50") && answer.contains("£74.59"), "{answer}");
+
+    let (_, _, body) = send(env.post(&a, "/ai/insight", &json!({"message": "What's the capital of France?"}))).await;
+    assert!(body["answer"].as_str().unwrap().starts_with("I can't answer that from your data"));
+
+    // Question and answer are in the history, in order.
+    let (_, _, body) = send(env.get(&a, "/ai/chat-history")).await;
+    let h = history(&body);
+    assert_eq!(h.len(), 6);
+    assert_eq!(h[0], ("user".into(), "How much did I spend on groceries this month?".into()));
+    assert_eq!(h[1].0, "assistant");
+    assert!(h[1].1.contains("£62.09"));
+
+    // Bob's answer is about Bob's data only.
+    let (_, _, body) = send(env.post(&b, "/ai/insight", &ask)).await;
+    let answer = body["answer"].as_str().unwrap();
+    assert!(answer.contains("£1.00") && answer.contains("1 payment") && !answer.contains("62.09"), "{answer}");
+    let (_, _, body) = send(env.get(&b, "/ai/chat-history")).await;
+    assert_eq!(history(&body).len(), 2);
+
+    // Bad input: nothing counted, nothing stored.
+    for bad in [json!({"message": ""}), json!({"question": "hi"}), json!({"message": 5})] {
+        let (s, _, _) = send(env.post(&b, "/ai/insight", &bad)).await;
+        assert_eq!(s, 422, "{bad}");
+    }
+    let (_, _, body) = send(env.get(&b, "/ai/chat-history")).await;
+    assert_eq!(history(&body).len(), 2);
+}
+
+#[tokio::test]
+async fn daily_limit_is_429_with_retry_after_and_survives_deleting_the_chat() {
+    let env = ApiEnv::start().await;
+    let (a, b) = (env.user("ann", false).await, env.user("bob", false).await);
+    let mut limit = fixtures::system_config(expenzez_assistant::insight::LIMIT_SETTING);
+    limit.value = json!(2);
+    limit.data_type = ConfigDataType::Number;
+    limit.validation = None;
+    env.table.put(&limit, Condition::MustNotExist).await.unwrap();
+
+    let ask = json!({"message": "How much did I spend this month?"});
+    for left in [1, 0] {
+        let (s, _, body) = send(env.post(&a, "/ai/insight", &ask)).await;
+        assert_eq!((s, body["remainingToday"].as_u64()), (200, Some(left)), "{body}");
+    }
+    let (s, headers, body) = send(env.post(&a, "/ai/insight", &ask)).await;
+    assert_eq!(s, 429, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("daily"), "{body}");
+    assert_eq!(body["error"]["code"], "DAILY_LIMIT_REACHED");
+    let retry: u32 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&retry));
+    assert_eq!(body["error"]["retryAfter"].as_u64(), Some(retry as u64));
+
+    // The refused question was not stored; deleting the chat does not reset the count.
+    let (_, _, body) = send(env.get(&a, "/ai/chat-history")).await;
+    assert_eq!(history(&body).len(), 4);
+    send(env.delete(&a, "/ai/chat-history")).await;
+    let (s, _, _) = send(env.post(&a, "/ai/insight", &ask)).await;
+    assert_eq!(s, 429);
+
+    // Another user's count is their own.
+    let (s, _, _) = send(env.post(&b, "/ai/insight", &ask)).await;
+    assert_eq!(s, 200);
+}
+
+/// The `sub` in every sample event.
+const SUB: &str = "11111111-2222-4333-8444-555555555555";
+
+fn event(name: &str) -> Value {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn call(app: &Assistant, function: &str, ev: &Value) -> (u16, Value) {
+    let r = dispatch(function, app, lambda_http::request::from_str(&ev.to_string()).unwrap()).await.expect("a known function");
+    let status = r.status().as_u16();
+    let body = match r.body() {
+        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),
+        _ => Value::Null,
+    };
+    (status, body)
+}
+
+#[tokio::test]
+async fn sample_events_run_through_the_dispatcher() {
+    let table = fresh_table().await;
+    let u = user(SUB);
+    let txn = fixtures::transaction(&u, "txn-1", "2025-08-10T10:00:00Z", "eating_out", -850);
+    seed(&table, std::slice::from_ref(&txn)).await;
+    let app = Assistant { table: table.clone() };
+    let (s, b) = call(&app, "PostChatMessageFunction", &event("post-chat-message")).await;
+    assert_eq!(s, 201, "{b}");
+    let (s, b) = call(&app, "AiInsightFunction", &event("ai-insight")).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b["answer"].as_str().unwrap().contains("£8.50"), "{b}");
+    let (s, b) = call(&app, "GetChatHistoryFunction", &event("get-chat-history")).await;
+    assert_eq!((s, b["history"].as_array().map(Vec::len)), (200, Some(3)), "{b}");
+    let (s, b) = call(&app, "DeleteChatHistoryFunction", &event("delete-chat-history")).await;
+    assert_eq!((s, b["deletedCount"].as_u64()), (200, Some(3)), "{b}");
+
+    // Without claims: 401 on every route.
+    for (file, function) in [
+        ("get-chat-history", "GetChatHistoryFunction"),
+        ("post-chat-message", "PostChatMessageFunction"),
+        ("delete-chat-history", "DeleteChatHistoryFunction"),
+        ("ai-insight", "AiInsightFunction"),
+    ] {
+        let mut ev = event(file);
+        ev["requestContext"].as_object_mut().unwrap().remove("authorizer");
+        let (s, _) = call(&app, function, &ev).await;
+        assert_eq!(s, 401, "{file}");
+    }
+    assert!(table.get::<Transaction>(&ItemKey::Transaction(u, txn.transaction_id.clone())).await.unwrap().is_some());
+}
