@@ -216,6 +216,8 @@ async fn sample_events_run_through_the_dispatcher() {
     assert!(b["answer"].as_str().unwrap().contains("£8.50"), "{b}");
     let (s, b) = call(&app, "GetChatHistoryFunction", &event("get-chat-history")).await;
     assert_eq!((s, b["history"].as_array().map(Vec::len)), (200, Some(3)), "{b}");
+    let (s, b) = call(&app, "GetMonthlyReportFunction", &event("get-monthly-report")).await;
+    assert_eq!((s, b["report"]["reportData"]["totalExpenses"].as_f64()), (200, Some(8.5)), "{b}");
     let (s, b) = call(&app, "DeleteChatHistoryFunction", &event("delete-chat-history")).await;
     assert_eq!((s, b["deletedCount"].as_u64()), (200, Some(3)), "{b}");
 
@@ -225,6 +227,7 @@ async fn sample_events_run_through_the_dispatcher() {
         ("post-chat-message", "PostChatMessageFunction"),
         ("delete-chat-history", "DeleteChatHistoryFunction"),
         ("ai-insight", "AiInsightFunction"),
+        ("get-monthly-report", "GetMonthlyReportFunction"),
     ] {
         let mut ev = event(file);
         ev["requestContext"].as_object_mut().unwrap().remove("authorizer");
@@ -232,4 +235,69 @@ async fn sample_events_run_through_the_dispatcher() {
         assert_eq!(s, 401, "{file}");
     }
     assert!(table.get::<Transaction>(&ItemKey::Transaction(u, txn.transaction_id.clone())).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn monthly_report_is_cached_and_recomputed_when_its_month_changes() {
+    let env = ApiEnv::start().await;
+    let (a, b) = (env.user("ann", false).await, env.user("bob", false).await);
+    let u = user(&a.sub);
+    let t = |id: &str, at: &str, cat: &str, minor: i64| fixtures::transaction(&u, id, at, cat, minor);
+    seed(
+        &env.table,
+        &[
+            t("a1", "2025-08-03T10:00:00Z", "groceries", -1_000),
+            t("a2", "2025-08-01T09:00:00Z", "income", 200_000),
+            t("s1", "2025-09-03T10:00:00Z", "groceries", -2_000),
+            t("s2", "2025-09-04T10:00:00Z", "eating_out", -500),
+            t("s3", "2025-09-01T09:00:00Z", "income", 250_000),
+        ],
+    )
+    .await;
+
+    let (s, _, first) = send(env.get(&a, "/ai/monthly-report/2025-09")).await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(first["hasReports"], true);
+    let r = &first["report"];
+    assert_eq!(r["reportMonth"], "2025-09");
+    let d = &r["reportData"];
+    assert_eq!((d["totalIncome"].as_f64(), d["totalExpenses"].as_f64(), d["netFlow"].as_f64()), (Some(2500.0), Some(25.0), Some(2475.0)));
+    assert_eq!(d["transactionCount"], 3);
+    assert_eq!(d["topCategories"][0], json!({"category": "groceries", "amount": 20.0, "count": 1}));
+    assert_eq!(d["topCategories"][1], json!({"category": "eating_out", "amount": 5.0, "count": 1}));
+    assert_eq!(d["topMerchants"][0], json!({"merchant": "Tesco Express", "amount": 25.0, "count": 2}));
+    // 10.00 → 25.00 spent (+150%), 2,000.00 → 2,500.00 received (+25%).
+    assert_eq!(d["trends"], json!({"incomeChange": 25, "expenseChange": 150}));
+    assert!(d["monthlyInsights"].as_array().unwrap().iter().any(|i| i.as_str().unwrap().contains("150% higher")), "{d}");
+
+    // Unchanged month: served from the cache (the same report, same generatedAt).
+    let (_, _, again) = send(env.get(&a, "/ai/monthly-report/2025-09")).await;
+    assert_eq!(again, first);
+    let (_, _, latest) = send(env.get(&a, "/ai/monthly-report/latest")).await;
+    assert_eq!(latest, first, "latest is the newest past month with data");
+    let key = ItemKey::AiAnalysis { user: u.clone(), analysis_type: "monthly_report".into(), timeframe: "monthly_2025-09".into() };
+    let cached = env.table.get::<expenzez_domain::entities::AiAnalysisCache>(&key).await.unwrap().unwrap().value;
+    assert_eq!(cached.based_on_data.summary_versions.get("2025-09"), Some(&1));
+    assert!(cached.ttl > now().epoch_seconds());
+
+    // A new transaction in September moves its summary's version: recomputed.
+    let body = json!({"amount": -12.34, "description": "Lunch", "category": "eating_out", "type": "debit", "date": "2025-09-20",
+        "merchant": "Pret A Manger", "currency": "GBP", "accountId": "manual", "bankName": "Cash", "accountType": "cash"});
+    let (s, _, created) = send(env.post(&a, "/transactions", &body)).await;
+    assert_eq!(s, 201, "{created}");
+    let (_, _, changed) = send(env.get(&a, "/ai/monthly-report/2025-09")).await;
+    let d = &changed["report"]["reportData"];
+    assert_eq!((d["totalExpenses"].as_f64(), d["transactionCount"].as_u64()), (Some(37.34), Some(4)));
+    assert_eq!(d["topCategories"][1], json!({"category": "eating_out", "amount": 17.34, "count": 2}));
+    assert_ne!(changed["report"]["generatedAt"], first["report"]["generatedAt"]);
+
+    // Bob has no reports, and never sees Ann's.
+    for path in ["/ai/monthly-report/2025-09", "/ai/monthly-report/latest"] {
+        let (s, _, body) = send(env.get(&b, path)).await;
+        assert_eq!((s, &body), (200, &json!({"hasReports": false, "report": null})), "{path}");
+    }
+    for bad in ["2025-13", "nope", "2025-9"] {
+        let (s, _, _) = send(env.get(&a, &format!("/ai/monthly-report/{bad}"))).await;
+        assert_eq!(s, 422, "{bad}");
+    }
 }

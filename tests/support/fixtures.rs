@@ -270,10 +270,13 @@ pub fn ai_cache(u: &UserId) -> AiAnalysisCache {
             transaction_count: 42,
             date_range: DateRange { from: ts("2025-07-20T10:00:00Z"), to: ts("2025-08-20T10:00:00Z") },
             accounts_included: vec!["acc-1".into()],
+            summary_versions: BTreeMap::from([("2025-08".into(), 3)]),
         },
         generation_time: 35,
         data_points: 42,
         version: "1.0.0".into(),
+        period: None,
+        report: None,
     }
 }
 

@@ -42,7 +42,7 @@ const SPENDING: &[Pattern] = &[
     Pattern { category: "eating_out", merchants: &["Pret A Manger", "Nando's", "Dishoom", "Greggs"], typical: 1_450, per_month: 7 },
     Pattern { category: "transport", merchants: &["TfL", "Trainline", "Uber", "Shell"], typical: 920, per_month: 12 },
     Pattern { category: "shopping", merchants: &["Amazon", "John Lewis", "Boots", "Argos"], typical: 2_800, per_month: 4 },
-    Pattern { category: "entertainment", merchants: &["Netflix", "Spotify", "Odeon", "Steam"], typical: 1_100, per_month: 3 },
+    Pattern { category: "entertainment", merchants: &["Odeon", "Steam", "Vue Cinemas", "Ticketmaster"], typical: 1_100, per_month: 3 },
     Pattern { category: "utilities", merchants: &["Octopus Energy", "Thames Water", "BT"], typical: 6_500, per_month: 2 },
 ];
 
@@ -187,6 +187,15 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         // Salary and rent once a month.
         push(&mut rng, month_start.plus_seconds(9 * 3600), "income", "Acme Ltd Salary", 285_000);
         push(&mut rng, month_start.plus_seconds(86_400 + 10 * 3600), "housing", "Landlord Rent", -125_000);
+        // Subscriptions on fixed days, so the assistant and the bills screen find them.
+        for (day, category, merchant, minor) in
+            [(4, "entertainment", "Netflix", -1_299), (11, "entertainment", "Spotify", -1_199), (14, "health", "PureGym", -2_499)]
+        {
+            let at = month_start.plus_seconds(day * 86_400 + 8 * 3600);
+            if at < until {
+                push(&mut rng, at, category, merchant, minor);
+            }
+        }
         for p in SPENDING {
             for _ in 0..p.per_month {
                 let at = month_start.plus_seconds(rng.gen_range(0..span));

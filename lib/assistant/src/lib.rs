@@ -8,6 +8,7 @@ pub mod engine;
 pub mod format;
 pub mod insight;
 pub mod recurring;
+pub mod report;
 pub mod routes;
 pub use routes::Assistant;
 pub mod stores;

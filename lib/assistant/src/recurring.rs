@@ -317,4 +317,16 @@ mod tests {
         assert_eq!((tp, fp, fn_), (60, 0, 0), "precision {precision:.2}, recall {recall:.2}");
         assert_eq!(right, tp, "cadence and status");
     }
+
+    /// `make dev`'s demo user: its fixed subscriptions and rent are found, the shops are not.
+    #[test]
+    fn demo_data_has_real_looking_bills() {
+        let today = Timestamp::parse("2026-12-03T10:00:00Z").unwrap();
+        let demo = expenzez_devtool::generate(42, expenzez_devtool::demo_until(today));
+        let found = detect(&demo.transactions, today.date());
+        let mut names: Vec<&str> = found.iter().filter(|r| r.status == RecurringStatus::Active).map(|r| r.merchant.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Landlord Rent", "Netflix", "PureGym", "Spotify"]);
+        assert!(found.iter().all(|r| r.cadence == Cadence::Monthly));
+    }
 }

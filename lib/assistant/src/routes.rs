@@ -1,7 +1,7 @@
 //! Every assistant and bills function: its template resource, route and
 //! handler. The Lambda binaries each run one; the local API server runs them all.
 
-use crate::{chat, insight};
+use crate::{chat, insight, report};
 use expenzez_api::edge;
 use expenzez_store::Table;
 use lambda_http::{Body, Request, Response};
@@ -18,6 +18,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("PostChatMessageFunction", "POST", "/ai/chat-message"),
     ("DeleteChatHistoryFunction", "DELETE", "/ai/chat-history"),
     ("AiInsightFunction", "POST", "/ai/insight"),
+    ("GetMonthlyReportFunction", "GET", "/ai/monthly-report/{month}"),
 ];
 
 /// Runs the handler of template resource `function`; `None` if there is none.
@@ -28,6 +29,7 @@ pub async fn dispatch(function: &str, app: &Assistant, req: Request) -> Option<R
         "PostChatMessageFunction" => edge::run("POST /ai/chat-message", table, req, chat::add).await,
         "DeleteChatHistoryFunction" => edge::run("DELETE /ai/chat-history", table, req, chat::clear).await,
         "AiInsightFunction" => edge::run("POST /ai/insight", table, req, insight::insight).await,
+        "GetMonthlyReportFunction" => edge::run("GET /ai/monthly-report/{month}", table, req, report::get).await,
         _ => return None,
     })
 }

@@ -5,6 +5,7 @@ use expenzez_api::stores::Metered;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{SettingName, UserId};
 use expenzez_domain::keys::{self, ItemKey, Key};
+use expenzez_domain::time::YearMonth;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, Query, StoreError, Table, TxAction, Versioned};
 use std::future::Future;
@@ -30,6 +31,13 @@ pub trait FinanceStore: Metered {
     /// Transactions with `from <= timestamp <= to` (GSI2), oldest first, at most [`MAX_TRANSACTIONS`].
     fn transactions_between(&self, user: &UserId, from: Timestamp, to: Timestamp) -> impl Future<Output = R<Vec<Transaction>>> + Send;
     fn budgets(&self, user: &UserId) -> impl Future<Output = R<Vec<UserBudget>>> + Send;
+}
+
+/// Monthly summaries with their versions, and the cached monthly reports.
+pub trait ReportStore: Metered {
+    fn versioned_summaries(&self, user: &UserId) -> impl Future<Output = R<Vec<Versioned<MonthlySummary>>>> + Send;
+    fn cached_report(&self, user: &UserId, month: YearMonth) -> impl Future<Output = R<Option<AiAnalysisCache>>> + Send;
+    fn save_report(&self, report: &AiAnalysisCache) -> impl Future<Output = R<u64>> + Send;
 }
 
 /// The daily limit: its setting and the per-day counter.
@@ -92,5 +100,23 @@ impl UsageStore for Table {
     }
     async fn save_usage(&self, usage: &AiUsage, condition: Condition) -> R<u64> {
         self.put(usage, condition).await
+    }
+}
+
+impl ReportStore for Table {
+    async fn versioned_summaries(&self, user: &UserId) -> R<Vec<Versioned<MonthlySummary>>> {
+        let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::SUMMARY);
+        self.query_all_items(&q).await?.into_iter().map(Table::decode::<MonthlySummary>).collect()
+    }
+    async fn cached_report(&self, user: &UserId, month: YearMonth) -> R<Option<AiAnalysisCache>> {
+        let key = ItemKey::AiAnalysis {
+            user: user.clone(),
+            analysis_type: AnalysisType::MonthlyReport.as_str().into(),
+            timeframe: format!("{}_{month}", Timeframe::Monthly.as_str()),
+        };
+        Ok(self.get::<AiAnalysisCache>(&key).await?.map(|v| v.value))
+    }
+    async fn save_report(&self, report: &AiAnalysisCache) -> R<u64> {
+        self.put(report, Condition::None).await
     }
 }

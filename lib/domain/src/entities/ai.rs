@@ -145,6 +145,8 @@ pub enum AnalysisType {
     BudgetRecommendations,
     Insights,
     Predictions,
+    /// The app's monthly report (`GET /ai/monthly-report/{month}`).
+    MonthlyReport,
 }
 
 impl AnalysisType {
@@ -154,6 +156,7 @@ impl AnalysisType {
             AnalysisType::BudgetRecommendations => "budget_recommendations",
             AnalysisType::Insights => "insights",
             AnalysisType::Predictions => "predictions",
+            AnalysisType::MonthlyReport => "monthly_report",
         }
     }
 }
@@ -257,6 +260,10 @@ pub struct BasedOnData {
     pub transaction_count: u64,
     pub date_range: DateRange,
     pub accounts_included: Vec<String>,
+    /// `itemVersion` of each monthly summary (`YYYY-MM`) the analysis was
+    /// computed from: a summary at another version means the data changed.
+    #[serde(default)]
+    pub summary_versions: BTreeMap<String, u64>,
 }
 
 /// Seed §AI Analysis Cache (TTL per timeframe).
@@ -276,6 +283,13 @@ pub struct AiAnalysisCache {
     pub data_points: u64,
     /// Analysis algorithm version (the seed's string `version`).
     pub version: String,
+    /// The calendar month (`YYYY-MM`) of a per-month analysis; part of its key.
+    #[serde(default)]
+    pub period: Option<String>,
+    /// The computed result as the JSON text the app reads (a monthly report),
+    /// kept as text so its amounts stay exactly as written (`12.30`).
+    #[serde(default)]
+    pub report: Option<String>,
 }
 
 impl Entity for AiAnalysisCache {
@@ -284,7 +298,10 @@ impl Entity for AiAnalysisCache {
         ItemKey::AiAnalysis {
             user: self.user_id.clone(),
             analysis_type: self.analysis_type.as_str().into(),
-            timeframe: self.timeframe.as_str().into(),
+            timeframe: match &self.period {
+                Some(p) => format!("{}_{p}", self.timeframe.as_str()),
+                None => self.timeframe.as_str().into(),
+            },
         }
     }
 }
