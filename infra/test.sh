@@ -51,6 +51,9 @@ infra/install.sh
 
 phase lint
 infra/lint.sh
+# The Rust lint gate: formatting (rustfmt.toml) and clippy with warnings as errors.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --no-deps -- -D warnings
 
 phase stack
 export STACK_DIR="$REPO/.local/run-test-$$"

@@ -193,14 +193,31 @@ async fn delete_user_data_removes_every_item_of_mine_only() {
     let (s, _, body) =
         send(env.http.delete(env.url("/user/data")).bearer_auth(&a.token).json(&json!({"confirm": "DELETE_ALL_DATA"}))).await;
     assert_eq!(s, 200, "{body}");
-    assert_eq!(body["rowsDeleted"].as_u64(), Some(a_before as u64 + 1), "every item and the email claim");
-    assert_eq!(count_items(&env, &a.sub).await, 0, "every partition of A is empty");
-    assert!(env.table.get::<EmailClaim>(&ItemKey::EmailClaim(Email::parse(&a.email).unwrap())).await.unwrap().is_none());
+    assert_eq!(body["rowsDeleted"].as_u64(), Some(a_before as u64 - 1), "every item but the profile");
+    assert_eq!(count_items(&env, &a.sub).await, 1, "only the profile is left in A's partitions");
+    assert!(
+        env.table.get::<EmailClaim>(&ItemKey::EmailClaim(Email::parse(&a.email).unwrap())).await.unwrap().is_some(),
+        "the email stays A's"
+    );
     assert_eq!(count_items(&env, &b.sub).await, b_before, "B untouched");
+    // The account stays usable: same identity, personal details gone, writes allowed.
+    let (s, _, body) = send(env.get(&a, "/profile")).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["profile"]["email"], a.email.as_str());
+    assert!(body["profile"]["city"].is_null(), "{body}");
+    let (s, _, body) = send(env.put(&a, "/profile", &json!({"city": "Leeds"}))).await;
+    assert_eq!(s, 200, "{body}");
+    let (s, _, body) = send(env.post(
+        &a,
+        "/transactions",
+        &json!({"amount": -3.5, "description": "coffee", "category": "Food & Dining", "date": "2026-10-01"}),
+    ))
+    .await;
+    assert_eq!(s, 201, "{body}");
     // Re-running is safe.
     let (s, _, body) =
         send(env.http.delete(env.url("/user/data")).bearer_auth(&a.token).json(&json!({"confirm": "DELETE_ALL_DATA"}))).await;
-    assert_eq!((s, body["rowsDeleted"].as_u64()), (200, Some(0)));
+    assert_eq!((s, body["rowsDeleted"].as_u64()), (200, Some(2)), "the new transaction and its month's summary: {body}");
 }
 
 #[tokio::test]
@@ -239,11 +256,11 @@ async fn export_has_my_items_and_no_oauth_tokens() {
         .put(&expenzez_tests::fixtures::transaction(&u, "t-1", "2025-08-01T10:00:00Z", "groceries", -500), expenzez_store::Condition::None)
         .await
         .unwrap();
-    let mut conn = expenzez_tests::fixtures::connection(&u, "c-1");
-    conn.access_token = None;
-    conn.refresh_token = None;
+    // A connection with its (encrypted) tokens: exported without them.
+    let conn = expenzez_tests::fixtures::connection(&u, "c-1");
+    assert!(conn.access_token.is_some() && conn.refresh_token.is_some());
     env.table.put(&conn, expenzez_store::Condition::None).await.unwrap();
-    // An account whose number is stored encrypted comes back readable to its owner.
+    // An account whose number is stored encrypted is exported masked only.
     let account = expenzez_tests::fixtures::account(&u, "acc-x");
     env.table.put(&account, expenzez_store::Condition::None).await.unwrap();
     assert!(expenzez_tests::find_anywhere(&expenzez_tests::scan_all(&env.table).await, "12345678").is_empty(), "stored encrypted");
@@ -251,10 +268,13 @@ async fn export_has_my_items_and_no_oauth_tokens() {
     assert_eq!(s, 200, "{b}");
     let items = b["items"].as_array().unwrap();
     assert_eq!(items.len(), 4, "profile, transaction, connection, account: {b}");
-    assert!(items.iter().any(|i| i["accountNumber"] == "12345678" && i["sortCode"] == "20-00-00"), "{b}");
+    assert!(items.iter().any(|i| i["accountNumberMasked"] == "****5678" && i["accountNumber"].is_null()), "{b}");
     let text = b.to_string();
-    assert!(!text.contains("accessToken") && !text.contains("refreshToken") && !text.contains("\"PK\""));
+    for never in ["accessToken", "refreshToken", "\"accountNumber\"", "\"sortCode\"", "\"iban\"", "12345678", "\"PK\""] {
+        assert!(!text.contains(never), "{never} in the export");
+    }
     assert!(items.iter().any(|i| i["transactionId"] == "t-1" && i["amount"] == -500));
+    assert!(items.iter().any(|i| i["connectionId"] == "c-1" && i["bankName"] == "Barclays"), "{b}");
 }
 
 /// The app's own sign-up, verification, sign-in and recovery calls, with the

@@ -18,6 +18,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 async fn setup(conn: impl FnOnce(&mut BankConnection)) -> (Table, UserId, ConnectionId) {
     let table = fresh_table_with_clock(Arc::new(FixedClock::new(now()))).await;
     let user = UserId::new("sync-user").unwrap();
+    expenzez_tests::fixtures::open_account(&table, &user).await;
     let mut c = fresh_connection(&user, "conn-1");
     conn(&mut c);
     table.put(&c, Condition::MustNotExist).await.unwrap();
@@ -335,6 +336,9 @@ async fn the_due_index_finds_due_syncable_connections_and_a_sync_moves_them_on()
     let mut others: Vec<BankConnection> =
         (0..20).map(|n| fresh_connection(&UserId::new(format!("other-user-{n}")).unwrap(), &format!("c-{n}"))).collect();
     others.iter_mut().for_each(|c| c.next_sync = Some(now()));
+    for c in &others {
+        expenzez_tests::fixtures::open_account(&table, &c.user_id).await;
+    }
     for c in [&later, &broken].into_iter().chain(others.iter()) {
         table.put(c, Condition::MustNotExist).await.unwrap();
     }
@@ -553,4 +557,23 @@ async fn connecting_the_same_bank_again_moves_its_accounts_and_retires_the_old_c
     assert_eq!(bank.revoked(), ["old-access", "old-access"], "both superseded grants revoked");
     // The same transactions and summaries, item for item: a reconnect duplicates nothing.
     assert_eq!(items(&table, &user, &ledger, &[]).await, before);
+}
+
+#[tokio::test]
+async fn the_sync_writes_nothing_for_a_deleted_account() {
+    use expenzez_banking::memory::MemoryProvider;
+    use expenzez_banking::schedule::{run_jobs, SyncJob};
+    let (table, user, conn) = setup(|_| {}).await;
+    // The account is deleted (its profile goes first) while a sync job waits in the queue.
+    table.delete(&ItemKey::Profile(user.clone()), Condition::None).await.unwrap();
+    let bank = MemoryProvider::demo(7, now(), 30);
+    let err = sync_connection(&table, &bank, &SyncSettings::default(), &user, &conn).await.unwrap_err();
+    assert!(matches!(&err, SyncError::Store(e) if e.is_account_closed()), "{err:?}");
+    let job = SyncJob { user_id: user.clone(), connection_id: conn.clone() };
+    assert!(run_jobs(&table, &bank, &SyncSettings::default(), vec![("m-1".into(), job)]).await.is_empty(), "dropped, not redelivered");
+    assert!(stored_transactions(&table, &user).await.is_empty());
+    assert!(accounts(&table, &user).await.is_empty());
+    assert!(runs(&table, &user).await.is_empty());
+    let q = Query::table(user.as_str(), keys::user_pk(&user)).begins_with(keys::prefix::SUMMARY);
+    assert!(table.query_all_items(&q).await.unwrap().is_empty());
 }

@@ -78,6 +78,7 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let clock = Arc::new(FixedClock::new(now()));
     let table = fresh_table_with_clock(clock.clone()).await;
     let user = UserId::new("prop-bank-user").unwrap();
+    expenzez_tests::fixtures::open_account(&table, &user).await;
     let conn = fresh_connection(&user, "conn-p");
     table.put(&conn, Condition::MustNotExist).await.unwrap();
     let bank = bank();

@@ -47,7 +47,7 @@ async fn call(table: &Table, function: &str, method: &str, path: &str, id: Optio
         route_key: format!("{method} {}", if id.is_some() { "/transactions/{id}" } else { "/transactions" }),
         path_parameters: id.map(|i| [("id".to_string(), i.to_string())].into()).unwrap_or_default(),
         headers: [("content-type".to_string(), "application/json".to_string())].into(),
-        body: body.map(|b| b.to_string()),
+        body: body.map(|b| b.to_string().into_bytes()),
         claims: Some([("sub".to_string(), SUB.to_string())].into()),
         request_id: "prop".into(),
         ..Default::default()
@@ -60,6 +60,7 @@ async fn call(table: &Table, function: &str, method: &str, path: &str, id: Optio
 
 async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let table = fresh_table().await;
+    expenzez_tests::fixtures::open_account(&table, &expenzez_domain::ids::UserId::new(SUB).unwrap()).await;
     let mut ids: Vec<String> = Vec::new();
     for op in ops {
         match op {

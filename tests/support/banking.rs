@@ -3,7 +3,7 @@
 //! the user's items for table-to-table comparison, and a fake TrueLayer
 //! (wiremock serving the Data API v1's documented JSON).
 
-use expenzez_api::stores::{LedgerStore, Metered};
+use expenzez_api::stores::{IdempotencyStore, LedgerStore, Metered};
 use expenzez_banking::store::SyncStore;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::*;
@@ -97,15 +97,21 @@ impl Metered for FailingStore {
     }
 }
 
+impl IdempotencyStore for FailingStore {
+    async fn idempotency_record(&self, user: &UserId, key: &IdempotencyKey) -> R<Option<IdempotencyRecord>> {
+        self.table.idempotency_record(user, key).await
+    }
+    async fn save_idempotency_record(&self, record: &IdempotencyRecord) -> R<()> {
+        self.table.save_idempotency_record(record).await
+    }
+}
+
 impl LedgerStore for FailingStore {
     async fn transaction(&self, user: &UserId, id: &TransactionId, consistent: bool) -> R<Option<Versioned<Transaction>>> {
         self.table.transaction(user, id, consistent).await
     }
     async fn summary(&self, user: &UserId, month: YearMonth, consistent: bool) -> R<Option<Versioned<MonthlySummary>>> {
         self.table.summary(user, month, consistent).await
-    }
-    async fn idempotency_record(&self, user: &UserId, key: &IdempotencyKey) -> R<Option<IdempotencyRecord>> {
-        self.table.idempotency_record(user, key).await
     }
     async fn commit(&self, actions: Vec<TxAction>) -> R<()> {
         if self.commits_left.fetch_sub(1, Ordering::SeqCst) <= 0 {

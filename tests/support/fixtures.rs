@@ -21,6 +21,12 @@ pub fn gbp() -> Currency {
     Currency::gbp()
 }
 
+/// Stores `u`'s profile, as PostConfirmation does: user writes check that
+/// the account exists (TxAction::account_live).
+pub async fn open_account(table: &expenzez_store::Table, u: &UserId) {
+    table.put(&profile(u, &format!("{u}@example.com")), expenzez_store::Condition::None).await.unwrap();
+}
+
 pub fn profile(u: &UserId, email: &str) -> UserProfile {
     UserProfile {
         user_id: u.clone(),

@@ -102,10 +102,11 @@ impl LocalApi {
             Err(_) => return gateway(413, "Request Entity Too Large"),
         };
         let mut headers = BTreeMap::new();
+        // As API Gateway does: every header reaches the function, bytes beyond
+        // ASCII included, so a handler can refuse them instead of never seeing them.
         for (k, v) in &parts.headers {
-            if let Ok(v) = v.to_str() {
-                headers.entry(k.as_str().to_string()).and_modify(|e: &mut String| *e = format!("{e},{v}")).or_insert_with(|| v.to_string());
-            }
+            let v = String::from_utf8_lossy(v.as_bytes());
+            headers.entry(k.as_str().to_string()).and_modify(|e: &mut String| *e = format!("{e},{v}")).or_insert_with(|| v.to_string());
         }
         let event = HttpEvent {
             method: parts.method.to_string(),
@@ -114,7 +115,7 @@ impl LocalApi {
             path_parameters: params.into_iter().collect(),
             raw_query: parts.uri.query().unwrap_or("").to_string(),
             headers,
-            body: (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned()),
+            body: (!body.is_empty()).then(|| body.to_vec()),
             claims,
             request_id: uuid::Uuid::new_v4().to_string(),
         };

@@ -44,14 +44,22 @@ pub fn etag_of(version: u64) -> String {
     format!("\"v{version}\"")
 }
 
-/// The version an `If-Match` header names; a malformed one matches nothing,
-/// and `*` (any current version) sets no version condition.
+/// The version an `If-Match` header names, compared strongly (RFC 9110
+/// §13.1.1): `None` when there is no header or it is `*` (any current
+/// version); `Some(None)` when it can match nothing (a weak `W/"v1"`, a
+/// malformed tag), which the caller answers with 412.
 pub fn if_match(ctx: &Ctx) -> Option<Option<u64>> {
-    let v = ctx.header("if-match")?;
-    if v.trim() == "*" {
+    let v = ctx.header("if-match").map(str::trim);
+    let Some(v) = v else {
+        // Present but not visible ASCII: matches nothing.
+        return ctx.has_header("if-match").then_some(None);
+    };
+    if v == "*" {
         return None;
     }
-    Some(v.trim().trim_start_matches("W/").trim_matches('"').strip_prefix('v').and_then(|n| n.parse().ok()))
+    // One strong tag we issued; a list names several, of which ours is the first strong one.
+    let strong = v.split(',').map(str::trim).find(|t| !t.starts_with("W/"));
+    Some(strong.and_then(|t| t.strip_prefix("\"v")).and_then(|t| t.strip_suffix('"')).and_then(|n| n.parse().ok()))
 }
 
 fn json_response(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {

@@ -28,6 +28,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("authentication required")]
     Unauthorized,
+    /// The token is valid but its account was deleted: sign in again.
+    #[error("the account was deleted")]
+    AccountClosed,
     /// 401 with a specific code and a message a person reads (a wrong
     /// password at sign-in, an expired session at refresh).
     #[error("authentication failed")]
@@ -44,6 +47,10 @@ pub enum ApiError {
     NotFoundCode { code: &'static str, message: String },
     #[error("conflict")]
     Conflict { code: &'static str, message: String },
+    /// 409 after bounded retries of a contended write: nothing was written,
+    /// and the same request may succeed shortly (`retryable`, `Retry-After`).
+    #[error("contended")]
+    Contended,
     #[error("the resource changed since it was read")]
     PreconditionFailed,
     #[error("the request body is too large")]
@@ -71,10 +78,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::MalformedJson | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::UnauthorizedCode { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::AccountClosed | ApiError::UnauthorizedCode { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden | ApiError::ForbiddenCode { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NotFoundCode { .. } => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::Contended => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -96,7 +103,9 @@ impl ApiError {
             | ApiError::UnauthorizedCode { code, .. }
             | ApiError::NotFoundCode { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
+            ApiError::AccountClosed => "ACCOUNT_DELETED",
             ApiError::Forbidden => "FORBIDDEN",
+            ApiError::Contended => "CONTENDED",
             ApiError::NotFound => "NOT_FOUND",
             ApiError::PreconditionFailed => "PRECONDITION_FAILED",
             ApiError::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
@@ -112,10 +121,10 @@ impl ApiError {
         match self {
             ApiError::MalformedJson => "Malformed JSON",
             ApiError::BadRequest { .. } => "Bad request",
-            ApiError::Unauthorized | ApiError::UnauthorizedCode { .. } => "Unauthorized",
+            ApiError::Unauthorized | ApiError::AccountClosed | ApiError::UnauthorizedCode { .. } => "Unauthorized",
             ApiError::Forbidden | ApiError::ForbiddenCode { .. } => "Forbidden",
             ApiError::NotFound | ApiError::NotFoundCode { .. } => "Not found",
-            ApiError::Conflict { .. } => "Conflict",
+            ApiError::Conflict { .. } | ApiError::Contended => "Conflict",
             ApiError::PreconditionFailed => "Precondition failed",
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
@@ -138,8 +147,10 @@ impl ApiError {
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),
             ApiError::Unauthorized => "Missing or invalid access token.".into(),
+            ApiError::AccountClosed => "This account has been deleted. Sign in again.".into(),
             ApiError::Forbidden => "You are not allowed to do this.".into(),
             ApiError::NotFound => "The resource does not exist.".into(),
+            ApiError::Contended => "Other requests are changing the same data; nothing was written. Retry shortly.".into(),
             ApiError::PreconditionFailed => "The resource changed since you read it; read it again.".into(),
             ApiError::PayloadTooLarge => "The request body is too large.".into(),
             ApiError::UnsupportedMediaType => "Send the body as application/json.".into(),
@@ -155,6 +166,7 @@ impl ApiError {
             ApiError::TooManyRequests { retry_after } | ApiError::Unavailable { retry_after } | ApiError::Limited { retry_after, .. } => {
                 Some(*retry_after)
             }
+            ApiError::Contended => Some(1),
             _ => None,
         }
     }
@@ -188,6 +200,8 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         if e.is_bad_cursor() {
             ApiError::BadRequest { code: "INVALID_START_KEY", message: "startKey is not valid for this request".into() }
+        } else if e.is_account_closed() {
+            ApiError::AccountClosed
         } else if e.is_not_found() {
             ApiError::NotFound
         } else if e.is_conflict() {

@@ -17,30 +17,12 @@ pub struct HttpEvent {
     /// The raw query string, without `?`.
     pub raw_query: String,
     pub headers: BTreeMap<String, String>,
-    pub body: Option<String>,
+    /// The body bytes as received; API Gateway passes a body that is not
+    /// UTF-8 text base64-encoded (`isBase64Encoded`), never re-decoded.
+    pub body: Option<Vec<u8>>,
     /// JWT claims as API Gateway's JWT authorizer passes them (all strings).
     pub claims: Option<BTreeMap<String, String>>,
     pub request_id: String,
-}
-
-fn decode(s: &str) -> String {
-    let s = s.replace('+', " ");
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl HttpEvent {
@@ -48,9 +30,8 @@ impl HttpEvent {
     pub fn to_json(&self) -> Value {
         // API Gateway joins repeated parameters with commas.
         let mut query: BTreeMap<String, String> = BTreeMap::new();
-        for pair in self.raw_query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            query.entry(decode(k)).and_modify(|e| *e = format!("{e},{}", decode(v))).or_insert_with(|| decode(v));
+        for (k, v) in form_urlencoded::parse(self.raw_query.as_bytes()) {
+            query.entry(k.into_owned()).and_modify(|e| *e = format!("{e},{v}")).or_insert_with(|| v.into_owned());
         }
         let mut ctx = json!({
             "routeKey": self.route_key,
@@ -72,6 +53,13 @@ impl HttpEvent {
         if let Some(claims) = &self.claims {
             ctx["authorizer"] = json!({"jwt": {"claims": claims, "scopes": Value::Null}});
         }
+        let (body, base64_encoded) = match &self.body {
+            None => (None, false),
+            Some(b) => match std::str::from_utf8(b) {
+                Ok(text) => (Some(text.to_string()), false),
+                Err(_) => (Some(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b)), true),
+            },
+        };
         let headers: Map<String, Value> = self.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone()))).collect();
         json!({
             "version": "2.0",
@@ -82,8 +70,8 @@ impl HttpEvent {
             "queryStringParameters": if query.is_empty() { Value::Null } else { json!(query) },
             "pathParameters": if self.path_parameters.is_empty() { Value::Null } else { json!(self.path_parameters) },
             "requestContext": ctx,
-            "body": self.body,
-            "isBase64Encoded": false,
+            "body": body,
+            "isBase64Encoded": base64_encoded,
         })
     }
 

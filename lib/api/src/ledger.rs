@@ -8,25 +8,14 @@ use crate::stores::LedgerStore;
 use expenzez_domain::entities::{Entity, MonthlySummary, Transaction};
 use expenzez_domain::ids::{TransactionId, UserId};
 use expenzez_domain::time::YearMonth;
-use expenzez_store::{Condition, TxAction, Versioned};
+use expenzez_store::{Condition, Retry, TxAction, Versioned};
+
+/// The one backoff (full jitter), for callers still counting attempts themselves.
+pub use expenzez_store::retry::backoff;
 use std::collections::BTreeSet;
 
-/// Attempts before a contended change gives up with 409.
+/// Attempts before a contended change gives up with 409 (`retryable`).
 const MAX_ATTEMPTS: u32 = 10;
-
-/// Full-jitter backoff (up to 10 ms × 2^attempt, capped at 1 s), so writers
-/// that lost the same race do not retry in lockstep.
-pub fn backoff(attempt: u32) -> std::time::Duration {
-    use rand::Rng;
-    let cap = (10u64 << attempt.min(7)).min(1000);
-    std::time::Duration::from_millis(rand::thread_rng().gen_range(1..=cap))
-}
-
-/// A summary that cannot absorb a change is inconsistent data, not bad input.
-fn summary_error(e: expenzez_domain::entities::SummaryError) -> ApiError {
-    tracing::error!(error = %e, "monthly summary cannot absorb a transaction change");
-    ApiError::Internal
-}
 
 /// Applies `change` to the current state of one transaction (`None` if it
 /// does not exist) and writes the result (`None` deletes it) together with
@@ -46,11 +35,8 @@ where
     S: LedgerStore,
     F: FnMut(Option<&Transaction>) -> Result<Option<Transaction>, ApiError>,
 {
-    let mut last = None;
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(MAX_ATTEMPTS);
+    while tries.next().await {
         let before = store.transaction(user, id, true).await?;
         if let (Some(want), Some(b)) = (expected, &before) {
             if want != b.version {
@@ -69,20 +55,31 @@ where
         let now = store.now();
         let months: BTreeSet<YearMonth> =
             before.iter().map(|b| b.value.timestamp.month()).chain(after.iter().map(|a| a.timestamp.month())).collect();
-        let mut actions = Vec::with_capacity(months.len() + 1 + extra.len());
+        let mut actions = Vec::with_capacity(months.len() + 2 + extra.len());
+        let mut stale = false;
         for month in months {
             let (mut summary, condition) = match store.summary(user, month, true).await? {
                 Some(v) => (v.value, Condition::Version(v.version)),
                 None => (MonthlySummary::empty(user.clone(), month, now), Condition::MustNotExist),
             };
-            if let Some(b) = before.as_ref().filter(|b| b.value.timestamp.month() == month) {
-                summary.remove(&b.value).map_err(summary_error)?;
-            }
-            if let Some(a) = after.as_ref().filter(|a| a.timestamp.month() == month) {
-                summary.add(a).map_err(summary_error)?;
+            // The transaction and the summary are read one after the other: a
+            // writer in between leaves a summary that does not hold `before`.
+            // That is a lost race (the version checks would refuse the commit
+            // anyway), so read both again.
+            let moved = before
+                .as_ref()
+                .filter(|b| b.value.timestamp.month() == month)
+                .map_or(Ok(()), |b| summary.remove(&b.value))
+                .and_then(|()| after.as_ref().filter(|a| a.timestamp.month() == month).map_or(Ok(()), |a| summary.add(a)));
+            if moved.is_err() {
+                stale = true;
+                break;
             }
             summary.updated_at = now;
             actions.push(TxAction::put(&summary, condition)?);
+        }
+        if stale {
+            continue;
         }
         let (txn_action, version) = match (&before, &after) {
             (None, Some(a)) => (TxAction::put(a, Condition::MustNotExist)?, 1),
@@ -92,18 +89,15 @@ where
         };
         actions.push(txn_action);
         actions.extend(extra.iter().cloned());
+        actions.push(TxAction::account_live(user));
         match store.commit(actions).await {
             Ok(()) => return Ok(after.map(|value| Versioned { value, version })),
-            Err(e) if e.is_conflict() => {
-                if expected.is_some() {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                last = Some(e);
-            }
+            Err(e) if e.is_conflict() && expected.is_some() => return Err(ApiError::PreconditionFailed),
+            Err(e) if e.is_conflict() || e.is_throttled() => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(last.map(ApiError::from).unwrap_or(ApiError::Internal))
+    Err(ApiError::Contended)
 }
 
 /// One transaction's change in a batch: the state read (`before`, with the
@@ -137,8 +131,9 @@ pub enum BatchError {
 
 impl BatchError {
     /// Somebody else wrote a transaction or summary since it was read.
+    /// A summary that no longer holds what was read is the same lost race.
     pub fn is_conflict(&self) -> bool {
-        matches!(self, BatchError::Store(e) if e.is_conflict())
+        matches!(self, BatchError::Store(e) if e.is_conflict()) || matches!(self, BatchError::Summary(_))
     }
 }
 
@@ -175,7 +170,8 @@ pub async fn apply_batch<S: LedgerStore>(store: &S, user: &UserId, mut changes: 
     for c in changes {
         let m = c.months();
         let grown = months.union(&m).count();
-        if !group.is_empty() && group.len() + 1 + grown > expenzez_store::TRANSACT_MAX {
+        // One slot of each group is the account check.
+        if !group.is_empty() && group.len() + 1 + grown + 1 > expenzez_store::TRANSACT_MAX {
             commit_group(store, user, std::mem::take(&mut group), std::mem::take(&mut months), &mut outcome).await?;
         }
         months.extend(m);
@@ -226,6 +222,7 @@ async fn commit_group<S: LedgerStore>(
             removed += 1;
         }
     }
+    actions.push(TxAction::account_live(user));
     store.commit(actions).await?;
     outcome.written += written;
     outcome.removed += removed;

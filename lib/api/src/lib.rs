@@ -7,6 +7,7 @@ pub mod edge;
 pub mod error;
 pub mod event;
 pub mod handlers;
+pub mod idempotency;
 pub mod json;
 pub mod ledger;
 pub mod ratelimit;

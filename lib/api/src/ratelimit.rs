@@ -23,13 +23,11 @@ pub struct Limit {
 pub async fn hit(table: &Table, limit: Limit, caller: &str) -> Result<(), ApiError> {
     let now = table.now().epoch_seconds();
     let window = now - now.rem_euclid(limit.window_seconds);
-    let subject: String = Sha256::digest(caller.as_bytes()).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let subject: String = hex::encode(&Sha256::digest(caller.as_bytes())[..16]);
     let key = ItemKey::RateWindow { scope: limit.scope.into(), subject: subject.clone(), window };
     let retry_after = u32::try_from(window + limit.window_seconds - now).unwrap_or(1).max(1);
-    for attempt in 0..5 {
-        if attempt > 0 {
-            tokio::time::sleep(crate::ledger::backoff(attempt)).await;
-        }
+    let mut tries = expenzez_store::Retry::new(5);
+    while tries.next().await {
         let (next, condition) = match table.get_consistent::<RateWindow>(&key).await? {
             None => (
                 RateWindow {

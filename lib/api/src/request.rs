@@ -2,7 +2,7 @@
 //! the caller from the JWT authorizer's claims, parameters, and a typed body.
 
 use crate::error::{ApiError, FieldError};
-use expenzez_domain::ids::UserId;
+use expenzez_domain::ids::{IdempotencyKey, UserId};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
@@ -68,8 +68,27 @@ impl Ctx {
         self.req.path_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
     }
 
+    pub fn has_header(&self, name: &str) -> bool {
+        self.req.headers().contains_key(name)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.req.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Idempotency-Key` header (SPEC §5 "Idempotency"). Absent is
+    /// `None`; present but outside the accepted form (1 to 128 printable
+    /// ASCII characters, no `#`, no space) is 400, never silently ignored.
+    pub fn idempotency_key(&self) -> Result<Option<IdempotencyKey>, ApiError> {
+        let Some(raw) = self.req.headers().get("idempotency-key") else {
+            return Ok(None);
+        };
+        let bad = || ApiError::BadRequest {
+            code: "INVALID_IDEMPOTENCY_KEY",
+            message: "Idempotency-Key must be 1 to 128 printable ASCII characters without '#' or spaces.".into(),
+        };
+        let s = std::str::from_utf8(raw.as_bytes()).map_err(|_| bad())?;
+        IdempotencyKey::new(s.trim()).map(Some).map_err(|_| bad())
     }
 
     /// The caller's address as API Gateway saw it (rate limits of public routes).
@@ -101,11 +120,22 @@ impl Ctx {
         if bytes.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge);
         }
-        if let Some(ct) = self.header("content-type") {
-            let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if let Some(ct) = self.req.headers().get(http::header::CONTENT_TYPE) {
+            let ct = ct.to_str().map_err(|_| ApiError::UnsupportedMediaType)?.to_ascii_lowercase();
+            let mut parts = ct.split(';').map(str::trim);
+            let mime = parts.next().unwrap_or("");
             if mime != "application/json" && !mime.ends_with("+json") {
                 return Err(ApiError::UnsupportedMediaType);
             }
+            // JSON is UTF-8 (RFC 8259); a body declared in another charset is refused, not re-read.
+            let charset = parts.filter_map(|p| p.strip_prefix("charset=")).map(|c| c.trim_matches('"')).next();
+            if charset.is_some_and(|c| c != "utf-8" && c != "utf8") {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+        }
+        // Invalid UTF-8 is malformed JSON, never stored with replacement characters.
+        if std::str::from_utf8(bytes).is_err() {
+            return Err(ApiError::MalformedJson);
         }
         let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
         // Syntax first, so a broken body is 400 and a wrong shape is 422.

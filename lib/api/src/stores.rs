@@ -10,6 +10,8 @@ use expenzez_domain::{Email, Timestamp};
 use expenzez_store::{Capacity, Condition, Page, Query, SortKey, StoreError, Table, TxAction, Versioned};
 use std::future::Future;
 
+pub use crate::idempotency::IdempotencyStore;
+
 type R<T> = Result<T, StoreError>;
 
 /// A per-request view whose consumed capacity can be read for the log line.
@@ -31,7 +33,7 @@ pub trait ProfileStore: Metered {
 }
 
 /// Transactions and the monthly summaries that move with them.
-pub trait LedgerStore: Metered {
+pub trait LedgerStore: IdempotencyStore {
     fn transaction(
         &self,
         user: &UserId,
@@ -44,7 +46,6 @@ pub trait LedgerStore: Metered {
         month: YearMonth,
         consistent: bool,
     ) -> impl Future<Output = R<Option<Versioned<MonthlySummary>>>> + Send;
-    fn idempotency_record(&self, user: &UserId, key: &IdempotencyKey) -> impl Future<Output = R<Option<IdempotencyRecord>>> + Send;
     /// All of `actions` or none.
     fn commit(&self, actions: Vec<TxAction>) -> impl Future<Output = R<()>> + Send;
 }
@@ -127,11 +128,18 @@ impl LedgerStore for Table {
             self.get(&key).await
         }
     }
+    async fn commit(&self, actions: Vec<TxAction>) -> R<()> {
+        self.transact(actions, None).await
+    }
+}
+
+impl IdempotencyStore for Table {
     async fn idempotency_record(&self, user: &UserId, key: &IdempotencyKey) -> R<Option<IdempotencyRecord>> {
         Ok(self.get_consistent(&ItemKey::Idempotency(user.clone(), key.clone())).await?.map(|v| v.value))
     }
-    async fn commit(&self, actions: Vec<TxAction>) -> R<()> {
-        self.transact(actions, None).await
+    async fn save_idempotency_record(&self, record: &IdempotencyRecord) -> R<()> {
+        // Expired records count as absent (Condition::MustNotExist).
+        self.put_live(&record.user_id, record, Condition::MustNotExist).await.map(|_| ())
     }
 }
 

@@ -101,53 +101,79 @@ async fn all_keys(table: &Table, user: &UserId) -> Result<Vec<Key>, StoreError> 
 }
 
 /// Deletes everything `user` owns: every partition, caches included, and the
-/// email claim. The profile goes last, so a run stopped half-way can be run
-/// again (it still finds the email). Returns the number of items deleted.
+/// email claim. The profile and the email claim go first, in one request, so
+/// from that instant no route or job writes for this user again (every user
+/// write checks the profile in the same request: [`TxAction::account_live`]);
+/// a run stopped half-way is finished by running it again. Returns the
+/// number of items deleted.
 pub async fn erase(table: &Table, user: &UserId) -> Result<usize, StoreError> {
-    let profile = table.get_consistent::<UserProfile>(&ItemKey::Profile(user.clone())).await?;
-    let profile_key = ItemKey::Profile(user.clone()).key();
-    let keys: Vec<Key> = all_keys(table, user).await?.into_iter().filter(|k| *k != profile_key).collect();
-    let mut deleted = keys.len();
-    table.batch_delete(&keys).await?;
-    if let Some(p) = &profile {
+    let mut deleted = 0;
+    if let Some(p) = table.get_consistent::<UserProfile>(&ItemKey::Profile(user.clone())).await? {
+        let mut actions = vec![TxAction::delete(&ItemKey::Profile(user.clone()), Condition::Version(p.version))];
         let claim = ItemKey::EmailClaim(p.value.email.clone());
         // Only our own claim.
         if let Some(c) = table.get_consistent::<EmailClaim>(&claim).await? {
-            if c.value.user_id == *user && table.delete(&claim, Condition::Version(c.version)).await? {
-                deleted += 1;
+            if c.value.user_id == *user {
+                actions.push(TxAction::delete(&claim, Condition::Version(c.version)));
             }
         }
-        if table.delete(&ItemKey::Profile(user.clone()), Condition::None).await? {
-            deleted += 1;
-        }
+        deleted += actions.len();
+        table.transact(actions, None).await?;
     }
+    let keys = all_keys(table, user).await?;
+    deleted += keys.len();
+    table.batch_delete(&keys).await?;
     Ok(deleted)
 }
 
+/// `DELETE /user/data`: deletes everything `user` owns except the account
+/// itself. The profile keeps its identity (user id, email, name, creation
+/// date, status) and loses everything else (personal details, preferences,
+/// device and login traces), so the user stays signed in with the same
+/// account (APP-CONTRACT "Auth"). Returns the number of items deleted.
+pub async fn erase_data(table: &Table, user: &UserId) -> Result<usize, StoreError> {
+    let profile_key = ItemKey::Profile(user.clone());
+    let keys: Vec<Key> = all_keys(table, user).await?.into_iter().filter(|k| *k != profile_key.key()).collect();
+    let deleted = keys.len();
+    table.batch_delete(&keys).await?;
+    let now = table.now();
+    match table
+        .update::<UserProfile, _>(&profile_key, |p| {
+            let mut fresh = UserProfile::new_account(p.user_id.clone(), p.email.clone(), p.name.clone(), p.created_at);
+            fresh.status = p.status;
+            fresh.email_verified = p.email_verified;
+            fresh.updated_at = now;
+            *p = fresh;
+            Ok(())
+        })
+        .await
+    {
+        Ok(_) | Err(StoreError::NotFound) => Ok(deleted),
+        Err(e) => Err(e),
+    }
+}
+
 /// Everything `user` owns, as JSON objects without the table's own keys.
-/// OAuth tokens are never exported.
+///
+/// Never exported: OAuth tokens, and account numbers, sort codes and IBANs
+/// in full (restricted attributes, SPEC §5). An export is a file that leaves
+/// our care (mailed, shared, left on a phone); it carries the masked forms
+/// (`accountNumberMasked`, `sortCodeMasked`, `ibanMasked`) that the app
+/// shows, and the bank holds the full numbers. So the export decrypts
+/// nothing, and no binary attribute (an envelope, a hash) is ever turned
+/// into JSON.
 pub async fn export(table: &Table, user: &UserId) -> Result<Vec<serde_json::Value>, StoreError> {
-    const NEVER_EXPORTED: &[&str] = &["accessToken", "refreshToken"];
     const TABLE_ATTRS: &[&str] = &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI2SK, keys::GSI3PK, keys::GSI3SK];
     let mut out = Vec::new();
     for pk in partitions(user) {
         let items = table.query_all_items(&Query::table(user.as_str(), pk)).await?;
         for mut item in items {
-            let is_account = matches!(item.get(keys::ENTITY_TYPE), Some(expenzez_store::sdk::types::AttributeValue::S(t)) if t == BankAccount::ENTITY_TYPE);
-            let mut v: serde_json::Value = if is_account {
-                // Typed, so restricted fields come back as the owner's plaintext.
-                serde_json::to_value(table.decode_item::<BankAccount>(item).await?.value).unwrap_or_default()
-            } else {
-                for a in TABLE_ATTRS {
-                    item.remove(*a);
-                }
-                serde_dynamo::from_item(item).map_err(|e| StoreError::Invalid(format!("export: {e}")))?
-            };
-            if let Some(o) = v.as_object_mut() {
-                for f in NEVER_EXPORTED {
-                    o.remove(*f);
-                }
-            }
+            item.retain(|name, value| {
+                !TABLE_ATTRS.contains(&name.as_str())
+                    && !RESTRICTED_ATTRIBUTES.contains(&name.as_str())
+                    && !matches!(value, expenzez_store::sdk::types::AttributeValue::B(_))
+            });
+            let v: serde_json::Value = serde_dynamo::from_item(item).map_err(|e| StoreError::Invalid(format!("export: {e}")))?;
             out.push(v);
         }
     }

@@ -571,7 +571,7 @@ pub async fn delete_user_data<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> R
     if b.confirm.as_deref() != Some("DELETE_ALL_DATA") {
         return Err(ApiError::validation("confirm", "must be \"DELETE_ALL_DATA\""));
     }
-    let rows = account::erase(&auth.table, &user).await?;
+    let rows = account::erase_data(&auth.table, &user).await?;
     Reply::ok(&AccountDeleted { success: true, rows_deleted: rows })
 }
 

@@ -127,6 +127,11 @@ struct ConnectRequest {
 /// `POST /banking/connect`: the provider's authorisation link, with a `state`
 /// bound to the caller.
 pub async fn connect<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Result<Reply, ApiError> {
+    // A retried connect answers the same link (and state) as the first.
+    expenzez_api::idempotency::once(&b.table.clone(), ctx, |ctx| start_connect(b, ctx)).await
+}
+
+async fn start_connect<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let req: ConnectRequest = ctx.json()?;
     let s = settings(&b)?;
@@ -281,7 +286,7 @@ pub async fn callback<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Res
         conn.bank_logo = a.logo.clone();
     }
     conn.stats.total_accounts = accounts.len() as u32;
-    match b.table.put(&conn, Condition::MustNotExist).await {
+    match b.table.put_live(&user, &conn, Condition::MustNotExist).await {
         Ok(_) => {}
         // Two callbacks with one link raced; the other one stored it.
         Err(e) if e.is_conflict() => {
@@ -470,13 +475,9 @@ pub async fn accounts(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
 /// Cache endpoint of the institution list (one entry for all users).
 pub const INSTITUTIONS_CACHE: &str = "institutions";
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// The cache entry's `queryHash`: one list per provider (UK).
 pub fn institutions_cache_hash(provider: Provider) -> String {
-    hex(&Sha256::digest(format!("{provider:?}|uk|v1").as_bytes())[..16])
+    hex::encode(&Sha256::digest(format!("{provider:?}|uk|v1").as_bytes())[..16])
 }
 
 /// `GET /banking/institutions`: the provider's banks, cached for everyone
@@ -513,7 +514,7 @@ pub async fn institutions<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) ->
         endpoint: INSTITUTIONS_CACHE.into(),
         user_id: None,
         query_hash,
-        data_signature: hex(&Sha256::digest(data.to_string().as_bytes())),
+        data_signature: hex::encode(Sha256::digest(data.to_string().as_bytes())),
         response_data: data,
         status_code: 200,
         headers: None,

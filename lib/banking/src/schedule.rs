@@ -108,6 +108,10 @@ pub async fn run_jobs<S: SyncStore, P: BankProvider>(
     for (message_id, job) in jobs {
         match sync_connection(store, provider, settings, &job.user_id, &job.connection_id).await {
             Ok(_) | Err(SyncError::NotFound | SyncError::NotSyncable) => {}
+            // The account was deleted while its job waited: nothing to write, ever.
+            Err(SyncError::Store(e)) if e.is_account_closed() => {
+                tracing::info!("bank sync skipped: the account was deleted");
+            }
             Err(SyncError::Store(e)) => {
                 tracing::error!(error = %e, "bank sync could not record its outcome; redelivering");
                 failed.push(message_id);

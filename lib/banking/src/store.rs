@@ -41,7 +41,8 @@ impl SyncStore for Table {
         self.get_consistent(&ItemKey::BankAccount(user.clone(), id.clone())).await
     }
     async fn save_account(&self, a: &BankAccount, condition: Condition) -> R<u64> {
-        self.put(a, condition).await
+        // Never for a deleted account, even mid-sync (SPEC §5 "Deleted accounts").
+        self.put_live(&a.user_id, a, condition).await
     }
     async fn transactions_since(&self, user: &UserId, from: Timestamp) -> R<Vec<Versioned<Transaction>>> {
         let (lo, _) = keys::gsi2_range(from, from);
@@ -54,7 +55,7 @@ impl SyncStore for Table {
     }
     async fn record_run(&self, run: &SyncRun) -> R<()> {
         // An audit record nobody edits: the last run at one instant wins.
-        self.put(run, Condition::None).await.map(|_| ())
+        self.put_live(&run.user_id, run, Condition::None).await.map(|_| ())
     }
     async fn connection_accounts(&self, user: &UserId, id: &ConnectionId) -> R<Vec<AccountId>> {
         #[derive(serde::Deserialize)]

@@ -135,6 +135,9 @@ fn dur(d: Duration) -> i64 {
 }
 
 /// Syncs one connection. Every outcome is recorded on the connection and as a
+/// A failure as recorded on the connection: code, message, backoff, whether to reconnect.
+type RecordedError = (String, String, Option<Duration>, bool);
+
 /// [`SyncRun`]; the error says whether to retry.
 pub async fn sync_connection<S: SyncStore, P: BankProvider>(
     store: &S,
@@ -157,7 +160,7 @@ pub async fn sync_connection<S: SyncStore, P: BankProvider>(
     });
     let now = store.now();
     let report = result.as_ref().map(|r| *r).unwrap_or_default();
-    let (outcome, error): (SyncOutcome, Option<(String, String, Option<Duration>, bool)>) = match &result {
+    let (outcome, error): (SyncOutcome, Option<RecordedError>) = match &result {
         Ok(_) => (SyncOutcome::Succeeded, None),
         Err(Failure::Provider(ProviderError::ReconnectRequired { code })) => {
             (SyncOutcome::ReconnectRequired, Some((code.clone(), "the bank needs to be reconnected".into(), None, false)))
@@ -394,12 +397,8 @@ async fn retire_superseded<S: SyncStore, P: BankProvider>(store: &S, provider: &
 pub fn account_id(provider_account_id: &str) -> AccountId {
     AccountId::new(provider_account_id).unwrap_or_else(|_| {
         let h = Sha256::digest(provider_account_id.as_bytes());
-        AccountId::new(format!("h-{}", hex(&h[..16]))).expect("hex is a valid id")
+        AccountId::new(format!("h-{}", hex::encode(&h[..16]))).expect("hex is a valid id")
     })
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Writes the account if it changed; returns the connection it belonged to
@@ -485,7 +484,7 @@ fn keyed(txns: &[ProviderTransaction], pending: bool) -> Vec<(String, &ProviderT
                     let n = seen.entry(content.clone()).or_default();
                     *n += 1;
                     let h = Sha256::digest(format!("{content}|{n}").as_bytes());
-                    format!("{}:{}", if pending { "pending" } else { "content" }, hex(&h[..16]))
+                    format!("{}:{}", if pending { "pending" } else { "content" }, hex::encode(&h[..16]))
                 }
             };
             (key, t)

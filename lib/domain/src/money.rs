@@ -105,10 +105,24 @@ pub fn checked_sum<I: IntoIterator<Item = Money>>(items: I) -> Option<Money> {
 #[serde(try_from = "String", into = "String")]
 pub struct Currency(String);
 
+/// Active ISO 4217 currency codes (sorted, for binary search).
+pub const ISO_4217: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF", "BMD", "BND", "BOB",
+    "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP",
+    "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF",
+    "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK",
+    "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MYR", "MZN",
+    "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF",
+    "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS", "TMT", "TND",
+    "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF",
+    "XPF", "YER", "ZAR", "ZMW", "ZWG",
+];
+
 impl Currency {
+    /// An active ISO 4217 code, any case (`gbp` is `GBP`); `XYZ` is refused.
     pub fn new(s: &str) -> Result<Self, MoneyError> {
         let up = s.trim().to_ascii_uppercase();
-        if up.len() == 3 && up.bytes().all(|b| b.is_ascii_uppercase()) {
+        if ISO_4217.binary_search(&up.as_str()).is_ok() {
             Ok(Currency(up))
         } else {
             Err(MoneyError::BadCurrency)

@@ -14,6 +14,9 @@ pub enum StoreError {
     Conflict { op: &'static str },
     #[error("item not found")]
     NotFound,
+    /// The user's account was deleted: nothing is written for it.
+    #[error("the account no longer exists")]
+    AccountClosed,
     #[error("{op}: throttled by DynamoDB")]
     Throttled { op: &'static str },
     #[error("{op}: DynamoDB is unavailable")]
@@ -50,6 +53,10 @@ impl StoreError {
     /// A conditional write lost (duplicate, or stale version).
     pub fn is_conflict(&self) -> bool {
         matches!(self, StoreError::Conflict { .. })
+    }
+    /// A write for a deleted account was refused ([`crate::TxAction::account_live`]).
+    pub fn is_account_closed(&self) -> bool {
+        matches!(self, StoreError::AccountClosed)
     }
     pub fn is_not_found(&self) -> bool {
         matches!(self, StoreError::NotFound)

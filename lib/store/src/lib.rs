@@ -15,6 +15,7 @@ mod capacity;
 mod error;
 mod item;
 mod query;
+pub mod retry;
 pub mod schema;
 mod seal;
 mod table;
@@ -24,6 +25,7 @@ pub use capacity::Capacity;
 pub use error::StoreError;
 pub use item::{Item, Versioned};
 pub use query::{Page, Query, SortKey};
+pub use retry::Retry;
 pub use table::{Condition, Table, TableConfig, TRANSACT_MAX};
 pub use transact::TxAction;
 

@@ -2,6 +2,7 @@ use crate::capacity::{Capacity, Kind, Meter};
 use crate::error::{from_sdk, StoreError};
 use crate::item::{check_type, from_item, from_item_any, is_expired, key_item, key_of, n, to_item, Item, Versioned};
 use crate::query::{Page, Query, RawPage, SortKey};
+use crate::retry::Retry;
 use crate::seal::{check_raw, open, redact, refuse_plaintext, refuse_sealed, seal};
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest};
 use aws_sdk_dynamodb::Client;
@@ -14,13 +15,12 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Applies a [`Condition`] to any request builder that has the three
 /// condition setters (PutItem, DeleteItem, and their transaction forms).
 macro_rules! conditioned {
-    ($req:expr, $condition:expr) => {
-        match $condition.expression() {
+    ($req:expr, $condition:expr, $now:expr) => {
+        match $condition.expression($now) {
             Some((expr, names, values)) => $req
                 .condition_expression(expr)
                 .set_expression_attribute_names(Some(names))
@@ -31,14 +31,22 @@ macro_rules! conditioned {
 }
 pub(crate) use conditioned;
 
+/// A condition expression with its attribute names and values.
+pub(crate) type Expression = (String, HashMap<String, String>, HashMap<String, AttributeValue>);
+
 /// What a write requires of the item already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Condition {
     /// Overwrite whatever is there; the version restarts at 1. Only for items
     /// nobody edits concurrently (caches, idempotency records).
     None,
-    /// Refuse if an item with this key exists (duplicates).
+    /// Refuse if an item with this key exists (duplicates). An item whose
+    /// `TTL` has passed counts as absent and is replaced (SPEC §5 "TTL"):
+    /// DynamoDB deletes expired items up to days late.
     MustNotExist,
+    /// Refuse unless an item with this key exists (e.g. the user's profile:
+    /// nothing is written for a deleted account).
+    MustExist,
     /// Refuse unless the item is still at this version (optimistic locking).
     Version(u64),
 }
@@ -50,12 +58,17 @@ impl Condition {
             _ => 1,
         }
     }
-    /// (expression, names, values)
-    pub(crate) fn expression(self) -> Option<(String, HashMap<String, String>, HashMap<String, AttributeValue>)> {
+    /// (expression, names, values); `now` in epoch seconds decides expiry.
+    pub(crate) fn expression(self, now: i64) -> Option<Expression> {
         match self {
             Condition::None => None,
-            Condition::MustNotExist => {
-                Some(("attribute_not_exists(#pk)".into(), HashMap::from([("#pk".into(), keys::PK.into())]), HashMap::new()))
+            Condition::MustNotExist => Some((
+                "attribute_not_exists(#pk) OR #ttl <= :now".into(),
+                HashMap::from([("#pk".into(), keys::PK.into()), ("#ttl".into(), keys::TTL.into())]),
+                HashMap::from([(":now".into(), n(now))]),
+            )),
+            Condition::MustExist => {
+                Some(("attribute_exists(#pk)".into(), HashMap::from([("#pk".into(), keys::PK.into())]), HashMap::new()))
             }
             Condition::Version(v) => Some((
                 "#iv = :expectedVersion".into(),
@@ -196,7 +209,7 @@ impl Table {
         let item = self.encode_item(entity, version).await?;
         let req =
             self.client().put_item().table_name(self.name()).set_item(Some(item)).return_consumed_capacity(ReturnConsumedCapacity::Indexes);
-        let req = conditioned!(req, condition);
+        let req = conditioned!(req, condition, self.now().epoch_seconds());
         let out = req.send().await.map_err(|e| from_sdk("PutItem", e))?;
         self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
         Ok(version)
@@ -211,8 +224,9 @@ impl Table {
         E: Entity,
         F: FnMut(&mut E) -> Result<(), StoreError>,
     {
-        let mut attempt = 0;
+        let mut tries = Retry::new(self.max_attempts());
         loop {
+            tries.next().await;
             let Versioned { mut value, version } = self.get_consistent::<E>(key).await?.ok_or(StoreError::NotFound)?;
             change(&mut value)?;
             if value.item_key() != *key {
@@ -220,10 +234,7 @@ impl Table {
             }
             match self.put(&value, Condition::Version(version)).await {
                 Ok(version) => return Ok(Versioned { value, version }),
-                Err(e) if e.is_conflict() && attempt + 1 < self.max_attempts() => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
+                Err(e) if e.is_conflict() && tries.has_more() => continue,
                 Err(e) => return Err(e),
             }
         }
@@ -298,7 +309,7 @@ impl Table {
             .set_key(Some(key_item(&key.key())))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
             .return_consumed_capacity(ReturnConsumedCapacity::Indexes);
-        let req = conditioned!(req, condition);
+        let req = conditioned!(req, condition, self.now().epoch_seconds());
         let out = req.send().await.map_err(|e| from_sdk("DeleteItem", e))?;
         self.record(Kind::Write, out.consumed_capacity().map(std::slice::from_ref).unwrap_or_default());
         Ok(out.attributes.is_some())
@@ -474,10 +485,8 @@ impl Table {
     async fn batch_get_chunk(&self, keys: Vec<Key>) -> Result<Vec<Item>, StoreError> {
         let mut pending: Vec<Item> = keys.iter().map(key_item).collect();
         let mut found = Vec::new();
-        for attempt in 0..self.max_attempts() {
-            if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
+        let mut tries = Retry::new(self.max_attempts());
+        while tries.next().await {
             let ka = KeysAndAttributes::builder().set_keys(Some(pending)).build().map_err(StoreError::build)?;
             let out = self
                 .client()
@@ -544,10 +553,8 @@ impl Table {
     }
 
     async fn batch_write_chunk(&self, mut pending: Vec<WriteRequest>) -> Result<(), StoreError> {
-        for attempt in 0..self.max_attempts() {
-            if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
+        let mut tries = Retry::new(self.max_attempts());
+        while tries.next().await {
             let out = self
                 .client()
                 .batch_write_item()
@@ -642,11 +649,4 @@ impl Table {
         refuse_plaintext(E::RESTRICTED_FIELDS, &item)?;
         Ok(item)
     }
-}
-
-/// Exponential backoff with full jitter: up to 25 ms × 2^attempt, capped at 2 s.
-pub(crate) fn backoff(attempt: u32) -> Duration {
-    use rand::Rng;
-    let cap = (25u64 << attempt.min(7)).min(2000);
-    Duration::from_millis(rand::thread_rng().gen_range(cap / 4..=cap))
 }

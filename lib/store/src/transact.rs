@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, ReturnConsumedCapacity, TransactWriteItem};
 use expenzez_domain::entities::Entity;
+use expenzez_domain::ids::UserId;
 use expenzez_domain::keys::{ItemKey, Key};
 
 /// One action of an all-or-nothing TransactWriteItems.
@@ -25,6 +26,13 @@ pub enum TxAction {
         key: Key,
         condition: Condition,
     },
+    /// Requires the user's profile to exist: the account was not deleted.
+    /// An access token outlives its account by up to an hour (SPEC §5
+    /// "Deleted accounts"), so every user write carries this check in the
+    /// same request; its failure is [`StoreError::AccountClosed`].
+    AccountLive {
+        key: Key,
+    },
 }
 
 impl TxAction {
@@ -42,23 +50,31 @@ impl TxAction {
     pub fn check(key: &ItemKey, condition: Condition) -> Self {
         TxAction::Check { key: key.key(), condition }
     }
+    /// The check that `user`'s account still exists (see [`TxAction::AccountLive`]).
+    pub fn account_live(user: &UserId) -> Self {
+        TxAction::AccountLive { key: ItemKey::Profile(user.clone()).key() }
+    }
 
-    fn build(self, table: &str) -> Result<TransactWriteItem, StoreError> {
+    fn build(self, table: &str, now: i64) -> Result<TransactWriteItem, StoreError> {
         let b = TransactWriteItem::builder();
         Ok(match self {
             TxAction::Put { item, condition } => {
-                let p = conditioned!(Put::builder().table_name(table).set_item(Some(item)), condition);
+                let p = conditioned!(Put::builder().table_name(table).set_item(Some(item)), condition, now);
                 b.put(p.build().map_err(StoreError::build)?).build()
             }
             TxAction::Delete { key, condition } => {
-                let d = conditioned!(Delete::builder().table_name(table).set_key(Some(key_item(&key))), condition);
+                let d = conditioned!(Delete::builder().table_name(table).set_key(Some(key_item(&key))), condition, now);
                 b.delete(d.build().map_err(StoreError::build)?).build()
             }
             TxAction::Check { key, condition } => {
-                if condition.expression().is_none() {
+                if condition.expression(now).is_none() {
                     return Err(StoreError::Invalid("a condition check needs a condition".into()));
                 }
-                let c = conditioned!(ConditionCheck::builder().table_name(table).set_key(Some(key_item(&key))), condition);
+                let c = conditioned!(ConditionCheck::builder().table_name(table).set_key(Some(key_item(&key))), condition, now);
+                b.condition_check(c.build().map_err(StoreError::build)?).build()
+            }
+            TxAction::AccountLive { key } => {
+                let c = conditioned!(ConditionCheck::builder().table_name(table).set_key(Some(key_item(&key))), Condition::MustExist, now);
                 b.condition_check(c.build().map_err(StoreError::build)?).build()
             }
         })
@@ -70,6 +86,15 @@ impl Table {
     /// with `Condition::Version(v)` it is stored at `v + 1`.
     pub async fn tx_put<E: Entity>(&self, entity: &E, condition: Condition) -> Result<TxAction, StoreError> {
         Ok(TxAction::Put { item: self.encode_item(entity, condition.next_version()).await?, condition })
+    }
+
+    /// Writes one item of `user`'s, refused with [`StoreError::AccountClosed`]
+    /// if the account was deleted (the check is part of the same request).
+    /// Returns the new version.
+    pub async fn put_live<E: Entity>(&self, user: &UserId, entity: &E, condition: Condition) -> Result<u64, StoreError> {
+        let version = condition.next_version();
+        self.transact(vec![self.tx_put(entity, condition).await?, TxAction::account_live(user)], None).await?;
+        Ok(version)
     }
 
     /// All of `actions` or none of them (at most 100). `token` makes a retry
@@ -86,7 +111,10 @@ impl Table {
                 check_raw(item)?;
             }
         }
-        let items = actions.into_iter().map(|a| a.build(self.name())).collect::<Result<Vec<_>, _>>()?;
+        let now = self.now().epoch_seconds();
+        let guards: Vec<usize> =
+            actions.iter().enumerate().filter(|(_, a)| matches!(a, TxAction::AccountLive { .. })).map(|(i, _)| i).collect();
+        let items = actions.into_iter().map(|a| a.build(self.name(), now)).collect::<Result<Vec<_>, _>>()?;
         let out = self
             .client()
             .transact_write_items()
@@ -95,7 +123,7 @@ impl Table {
             .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
             .send()
             .await
-            .map_err(transact_error)?;
+            .map_err(|e| transact_error(e, &guards))?;
         self.record(Kind::Write, out.consumed_capacity());
         Ok(())
     }
@@ -103,14 +131,18 @@ impl Table {
 
 /// A cancelled transaction says why per action: a failed condition is a
 /// conflict, throttling is throttling.
-fn transact_error<R>(err: SdkError<TransactWriteItemsError, R>) -> StoreError
+fn transact_error<R>(err: SdkError<TransactWriteItemsError, R>, guards: &[usize]) -> StoreError
 where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     const OP: &str = "TransactWriteItems";
     if let SdkError::ServiceError(se) = &err {
         if let TransactWriteItemsError::TransactionCanceledException(e) = se.err() {
-            let codes: Vec<&str> = e.cancellation_reasons().iter().filter_map(|r| r.code()).collect();
+            let reasons = e.cancellation_reasons();
+            if guards.iter().any(|&i| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")) {
+                return StoreError::AccountClosed;
+            }
+            let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
             if codes.iter().any(|c| *c == "ConditionalCheckFailed" || *c == "TransactionConflict") {
                 return StoreError::Conflict { op: OP };
             }

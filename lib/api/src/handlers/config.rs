@@ -124,10 +124,8 @@ pub async fn put<S: ConfigStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> 
             return Err(ApiError::validation("changeReason", "must be at most 500 characters"));
         }
     }
-    for attempt in 0..5 {
-        if attempt > 0 {
-            tokio::time::sleep(crate::ledger::backoff(attempt)).await;
-        }
+    let mut tries = expenzez_store::Retry::new(5);
+    while tries.next().await {
         let now = store.now();
         let (config, condition) = match store.setting(&name).await? {
             Some(current) => {

@@ -193,10 +193,8 @@ pub async fn put<S: ProfileStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
     let update: ProfileUpdate = ctx.json()?;
     let expected = if_match(&ctx);
     // Read-modify-write on the version read; a concurrent writer makes us re-read.
-    for attempt in 0..5 {
-        if attempt > 0 {
-            tokio::time::sleep(crate::ledger::backoff(attempt)).await;
-        }
+    let mut tries = expenzez_store::Retry::new(5);
+    while tries.next().await {
         let current = store.profile(&user).await?.ok_or(ApiError::NotFound)?;
         if let Some(e) = expected {
             if e != Some(current.version) {

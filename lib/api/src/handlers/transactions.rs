@@ -3,18 +3,17 @@
 
 use crate::edge::{if_match, Reply};
 use crate::error::{ApiError, FieldError};
+use crate::idempotency::Idempotency;
 use crate::json::{Amount, JsonMoney};
 use crate::ledger;
 use crate::request::Ctx;
 use crate::stores::{LedgerStore, TransactionListStore};
 use expenzez_domain::entities::*;
-use expenzez_domain::ids::{AccountId, IdempotencyKey, TransactionId, UserId};
+use expenzez_domain::ids::{AccountId, TransactionId, UserId};
 use expenzez_domain::keys::{self, gsi2_range, gsi3_category_prefix, Category, Index};
 use expenzez_domain::{time, Currency, Money, Timestamp};
-use expenzez_store::{Condition, Query, SortKey, TxAction, Versioned};
-use http::StatusCode;
+use expenzez_store::{Query, SortKey, Versioned};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// Largest page of `GET /transactions` (the app asks for thousands; it follows `nextKey`).
 pub const MAX_PAGE: u32 = 500;
@@ -232,65 +231,23 @@ impl NewTransaction {
 
 pub async fn create<S: LedgerStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
-    let idempotency = match ctx.header("idempotency-key") {
-        Some(k) => Some(
-            IdempotencyKey::new(k.trim())
-                .map_err(|_| ApiError::validation("Idempotency-Key", "must be 1 to 128 printable characters without '#'"))?,
-        ),
-        None => None,
-    };
-    let request_hash = hex(&Sha256::digest(ctx.body_bytes()));
-    if let Some(key) = &idempotency {
-        if let Some(reply) = replay(&store, &user, key, &request_hash).await? {
-            return Ok(reply);
-        }
+    let idem = Idempotency::of(&ctx)?;
+    if let Some(reply) = idem.replay(&store, &user).await? {
+        return Ok(reply);
     }
     let body: NewTransaction = ctx.json()?;
     let now = store.now();
     let txn = body.into_transaction(&user, TransactionId::random(), now)?;
     let reply = Reply::created(&One { transaction: &TransactionView::from(&txn) })?.etag(1);
-    let extra = match &idempotency {
-        Some(key) => vec![TxAction::put(
-            &IdempotencyRecord {
-                user_id: user.clone(),
-                key: key.clone(),
-                request_hash: request_hash.clone(),
-                status_code: reply.status.as_u16(),
-                response_body: reply.body.clone(),
-                created_at: now,
-                ttl: now.epoch_seconds() + IdempotencyRecord::TTL_SECONDS,
-            },
-            Condition::MustNotExist,
-        )?],
-        None => Vec::new(),
-    };
+    // The record commits with the transaction: both or neither.
+    let extra = idem.record_action(&user, &reply, now)?;
     let id = txn.transaction_id.clone();
-    let mut txn = Some(txn);
-    match ledger::apply(&store, &user, &id, None, extra, |_| Ok(txn.take())).await {
+    // Every attempt writes the same new transaction (a lost race is retried with it).
+    match ledger::apply(&store, &user, &id, None, extra, |_| Ok(Some(txn.clone()))).await {
         Ok(_) => Ok(reply),
         // A concurrent retry with the same key won: answer what it answered.
-        Err(e) => match &idempotency {
-            Some(key) => replay(&store, &user, key, &request_hash).await?.ok_or(e),
-            None => Err(e),
-        },
+        Err(e) => idem.replay(&store, &user).await?.ok_or(e),
     }
-}
-
-async fn replay<S: LedgerStore>(store: &S, user: &UserId, key: &IdempotencyKey, request_hash: &str) -> Result<Option<Reply>, ApiError> {
-    match store.idempotency_record(user, key).await? {
-        Some(r) if r.request_hash == request_hash => {
-            Ok(Some(Reply { status: StatusCode::from_u16(r.status_code).unwrap_or(StatusCode::OK), body: r.response_body, etag: None }))
-        }
-        Some(_) => Err(ApiError::Conflict {
-            code: "IDEMPOTENCY_KEY_REUSED",
-            message: "This Idempotency-Key was used for a different request.".into(),
-        }),
-        None => Ok(None),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub async fn get<S: LedgerStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
@@ -433,10 +390,11 @@ impl ListRequest {
     pub fn parse(ctx: &Ctx) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         let date = |errors: &mut Vec<FieldError>, name: &str| {
+            // Keys hold fixed-width UTC timestamps from 1970 to 9999 (SPEC §3).
             ctx.query(name).and_then(|s| match time::parse_date(&s) {
-                Some(d) => Some(d),
-                None => {
-                    errors.push(FieldError::new(name, "must be a date, YYYY-MM-DD"));
+                Some(d) if (1970..=9999).contains(&chrono::Datelike::year(&d)) => Some(d),
+                _ => {
+                    errors.push(FieldError::new(name, "must be a date, YYYY-MM-DD (or MM/DD/YYYY), from 1970-01-01 to 9999-12-31"));
                     None
                 }
             })
@@ -452,7 +410,7 @@ impl ListRequest {
             .query("category")
             .filter(|c| !c.trim().is_empty() && c != "all")
             .and_then(|c| Category::new(&c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
-        let kind = ctx.query("type").filter(|t| !t.is_empty() && t != "all").and_then(|t| match t.as_str() {
+        let kind = ctx.query("type").filter(|t| t != "all").and_then(|t| match t.as_str() {
             "debit" => Some(AppType::Debit),
             "credit" => Some(AppType::Credit),
             _ => {

@@ -40,6 +40,11 @@ impl Totals {
 /// New item: one user's exact totals for one calendar month (UTC), per
 /// effective category. Moved in the same TransactWriteItems as every
 /// transaction change, so it always equals the sum over the transactions.
+///
+/// Amounts in two currencies are never added (SPEC §5 "Money"): `totals` and
+/// `byCategory` hold the transactions in [`MonthlySummary::BASE_CURRENCY`]
+/// (GBP, what the app's single figures show), and `otherCurrencies` the same
+/// figures for each other currency, kept apart.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MonthlySummary {
@@ -47,7 +52,17 @@ pub struct MonthlySummary {
     pub month: YearMonth,
     pub totals: Totals,
     pub by_category: BTreeMap<String, Totals>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_currencies: BTreeMap<String, CurrencyTotals>,
     pub updated_at: Timestamp,
+}
+
+/// One non-base currency's figures in a [`MonthlySummary`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrencyTotals {
+    pub totals: Totals,
+    pub by_category: BTreeMap<String, Totals>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,19 +75,32 @@ pub enum SummaryError {
 
 impl MonthlySummary {
     pub fn empty(user_id: UserId, month: YearMonth, at: Timestamp) -> Self {
-        Self { user_id, month, totals: Totals::default(), by_category: BTreeMap::new(), updated_at: at }
+        Self { user_id, month, totals: Totals::default(), by_category: BTreeMap::new(), other_currencies: BTreeMap::new(), updated_at: at }
     }
 
-    /// Counts a transaction in (`sign = 1`) or out (`sign = -1`).
+    /// The currency `totals` and `byCategory` are in.
+    pub const BASE_CURRENCY: &'static str = "GBP";
+
+    /// Counts a transaction in (`sign = 1`) or out (`sign = -1`), under its own currency.
     fn apply(&mut self, t: &Transaction, sign: i64) -> Result<(), SummaryError> {
         if t.timestamp.month() != self.month {
             return Err(SummaryError::WrongMonth);
         }
-        self.totals.add(t.amount, sign).ok_or(SummaryError::OutOfRange)?;
-        let cat = self.by_category.entry(t.category.primary.as_str().to_string()).or_default();
+        let currency = t.currency.as_str();
+        let (totals, by_category) = if currency == Self::BASE_CURRENCY {
+            (&mut self.totals, &mut self.by_category)
+        } else {
+            let c = self.other_currencies.entry(currency.to_string()).or_default();
+            (&mut c.totals, &mut c.by_category)
+        };
+        totals.add(t.amount, sign).ok_or(SummaryError::OutOfRange)?;
+        let cat = by_category.entry(t.category.primary.as_str().to_string()).or_default();
         cat.add(t.amount, sign).ok_or(SummaryError::OutOfRange)?;
         if cat.is_empty() {
-            self.by_category.remove(t.category.primary.as_str());
+            by_category.remove(t.category.primary.as_str());
+        }
+        if self.other_currencies.get(currency).is_some_and(|c| c.totals.is_empty()) {
+            self.other_currencies.remove(currency);
         }
         Ok(())
     }
@@ -101,7 +129,7 @@ impl MonthlySummary {
 
     /// Same figures, ignoring `updatedAt`.
     pub fn same_totals(&self, other: &MonthlySummary) -> bool {
-        self.totals == other.totals && self.by_category == other.by_category
+        self.totals == other.totals && self.by_category == other.by_category && self.other_currencies == other.other_currencies
     }
 }
 
