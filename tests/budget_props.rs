@@ -59,7 +59,7 @@ async fn call(table: &Table, function: &str, method: &str, route: &str, path: &s
         route_key: format!("{method} {route}"),
         path_parameters: id.map(|i| [("id".to_string(), i.to_string())].into()).unwrap_or_default(),
         headers: [("content-type".to_string(), "application/json".to_string())].into(),
-        body: body.map(|b| b.to_string()),
+        body: body.map(|b| b.to_string().into_bytes()),
         claims: Some([("sub".to_string(), SUB.to_string())].into()),
         request_id: "prop".into(),
         ..Default::default()
@@ -76,7 +76,7 @@ async fn budgets_call(table: &Table, function: &str, method: &str, path: &str, b
         path: path.into(),
         route_key: format!("{method} {path}"),
         headers: [("content-type".to_string(), "application/json".to_string())].into(),
-        body: body.map(|b| b.to_string()),
+        body: body.map(|b| b.to_string().into_bytes()),
         claims: Some([("sub".to_string(), SUB.to_string())].into()),
         request_id: "prop".into(),
         ..Default::default()
