@@ -101,6 +101,8 @@ async fn run(ops: Vec<Op>, redeliver: Vec<bool>) -> Result<(), TestCaseError> {
     let clock = Arc::new(FixedClock::new(Timestamp::parse("2026-07-15T12:00:00Z").unwrap()));
     let table = fresh_table_with_clock(clock).await;
     let user = UserId::new(SUB).unwrap();
+    // A live account (writes check it in the same request).
+    table.put(&expenzez_tests::fixtures::profile(&user, "prop@example.com"), expenzez_store::Condition::MustNotExist).await.unwrap();
     let july = MonthPeriod::containing(table.now());
     let (s, b) = budgets_call(
         &table,
