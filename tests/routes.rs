@@ -14,6 +14,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
         .chain(expenzez_auth::routes::ROUTES)
         .chain(expenzez_banking::http::ROUTES)
         .chain(expenzez_security::routes::ROUTES)
+        .chain(expenzez_budgets::routes::ROUTES)
         .chain(expenzez_assistant::routes::ROUTES)
         .chain(expenzez_notify::ROUTES)
         .map(|(f, m, p)| (f.to_string(), m.to_string(), p.to_string()))
@@ -24,7 +25,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
 fn template_and_code_route_the_same_functions() {
     let t = template_routes();
     assert_eq!(t, code_routes());
-    assert_eq!(t.len(), 58);
+    assert_eq!(t.len(), 68);
 }
 
 #[test]

@@ -167,6 +167,16 @@ impl ApiEnv {
         Self::start_with(table, banking).await
     }
 
+    /// With the table's stream polled and handed to the budget alert
+    /// evaluator, as the template's event source mapping does; new alerts go
+    /// to `queue`.
+    pub async fn start_with_budget_stream(table: Table, queue: Option<expenzez_budgets::NotificationQueue>) -> ApiEnv {
+        // Runs for the rest of the test process.
+        let _poller = expenzez_local_api::budget_stream::poll(table.clone(), queue);
+        let banking = expenzez_local_api::demo_banking(&table, 1);
+        Self::start_with(table, banking).await
+    }
+
     async fn start_with(table: Table, banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>) -> ApiEnv {
         let notify = expenzez_notify::Notify::new(table.clone(), None);
         Self::start_full(table, banking, notify).await

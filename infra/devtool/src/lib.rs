@@ -225,44 +225,7 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         .map(|(m, ts)| MonthlySummary::recompute(user.clone(), m, until, ts).expect("demo totals are in range"))
         .collect();
 
-    let budget = |id: &str, name: &str, category: &str, limit: i64| UserBudget {
-        budget_id: BudgetId::new(id).expect("valid id"),
-        user_id: user.clone(),
-        name: name.into(),
-        category: category.into(),
-        subcategories: None,
-        limit: Money::from_minor(limit),
-        currency: gbp.clone(),
-        spent: Money::ZERO,
-        remaining: Money::from_minor(limit),
-        percentage: 0.0,
-        period: BudgetPeriod {
-            kind: PeriodType::Monthly,
-            start_date: Timestamp::start_of_day(until.date()),
-            end_date: until.plus_seconds(30 * 86_400),
-            is_recurring: true,
-        },
-        status: BudgetStatus::Active,
-        is_visible: true,
-        alerts: BudgetAlertSettings { enabled: true, thresholds: vec![50, 80, 100], last_alert_sent: None, alert_count: 0 },
-        history: Vec::new(),
-        ai_recommendations: None,
-        created_at: start,
-        updated_at: until,
-        last_calculated: until,
-        performance: BudgetPerformance {
-            average_monthly_spending: Money::ZERO,
-            trend: BudgetTrend::Stable,
-            achievement_rate: 1.0,
-            best_month: None,
-            worst_month: None,
-        },
-    };
-    let budgets = vec![
-        budget("demo-budget-main", "Monthly spending", "all", 150_000),
-        budget("demo-budget-groceries", "Groceries", "groceries", 40_000),
-        budget("demo-budget-eating-out", "Eating out", "eating_out", 12_000),
-    ];
+    let budgets = demo_budgets(&user, &transactions, until);
 
     let chat = [
         ("user", "How much did I spend on groceries last month?"),
@@ -427,6 +390,45 @@ impl DemoData {
         table.batch_put(&self.chat).await?;
         table.batch_put(&self.notifications).await
     }
+}
+
+/// The demo's budgets for the month of `until` (Europe/London), sized from
+/// that month's own spending so the screens show progress: the main budget
+/// about 60% used, eating out about 40%, groceries about 90% (past its 80%
+/// warning, so the alert evaluator raises one alert for it).
+pub fn demo_budgets(user: &UserId, transactions: &[Transaction], until: Timestamp) -> Vec<UserBudget> {
+    use expenzez_budgets::model::{category_budget_id, main_budget_id, new_budget, record_spent, thresholds, NewBudget};
+    use expenzez_budgets::spend::{PeriodSpending, ALL_CATEGORIES};
+    let now = until.plus_seconds(-1);
+    let period = expenzez_budgets::MonthPeriod::containing(now);
+    let spending = PeriodSpending::recompute(&period, transactions).expect("demo totals are in range");
+    // Whole pounds, at least `min`.
+    let sized = |spent: Money, percent: i64, min: i64| Money::from_minor((spent.minor() * 100 / percent / 100 * 100).max(min));
+    let spent = |c: &str| spending.spent(c, &[]).expect("in range");
+    let plan = [
+        (main_budget_id(), "Monthly spending", ALL_CATEGORIES, sized(spent(ALL_CATEGORIES), 60, 150_000)),
+        (category_budget_id("groceries"), "groceries", "groceries", sized(spent("groceries"), 90, 5_000)),
+        (category_budget_id("eating_out"), "eating_out", "eating_out", sized(spent("eating_out"), 40, 5_000)),
+    ];
+    plan.into_iter()
+        .map(|(id, name, category, limit)| {
+            let mut b = new_budget(
+                NewBudget {
+                    user,
+                    id,
+                    name: name.into(),
+                    category: category.into(),
+                    limit,
+                    currency: Currency::gbp(),
+                    thresholds: thresholds(80),
+                },
+                now,
+            );
+            let s = spending.spent_by(&b).expect("in range");
+            record_spent(&mut b, s, now);
+            b
+        })
+        .collect()
 }
 
 /// The end of the demo year: midnight UTC of `today`, so the data is the same

@@ -5,6 +5,7 @@
 //! Gateway would, and runs the function's handler in-process.
 
 pub mod authorizer;
+pub mod budget_stream;
 pub mod cognito;
 pub mod fake_push;
 pub mod notify_queue;

@@ -132,6 +132,8 @@ impl LocalApi {
             expenzez_banking::http::dispatch(&route.function, &self.banking, request).await
         } else if expenzez_security::routes::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_security::routes::dispatch(&route.function, &self.table, request).await
+        } else if expenzez_budgets::routes::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_budgets::routes::dispatch(&route.function, &self.table, request).await
         } else if expenzez_assistant::routes::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_assistant::routes::dispatch(&route.function, &self.assistant, request).await
         } else if expenzez_notify::ROUTES.iter().any(|r| r.0 == route.function) {

@@ -16,6 +16,10 @@
 //! - `STATEMENT#{statementId}`: a bank statement imported from a PDF (issuer, masked
 //!   account, period, row count), so the statements screen lists them and a statement
 //!   seen before is recognised by its id (a hash of its content) instead of imported twice.
+//! - `PREFERENCES#ALERTS`: the app's alert settings (`/alerts/preferences`) and the
+//!   budgets' default threshold and currency. They are per user, not per budget,
+//!   and the seed has no item for them (NotificationPreferences is the notifier's
+//!   delivery settings, owned by the notifications routes).
 //! - `USAGE#AI#{YYYY-MM-DD}`: how many assistant answers a user had that day (TTL 2 days).
 //!   The daily limit counts here, not in the chat: deleting one's chat history must not
 //!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
@@ -36,6 +40,9 @@
 //! - `PREFERENCES#SECURITY`: the app-lock preferences (lock on/off, biometrics,
 //!   session timeout, attempts before a lockout), one per user like
 //!   `PREFERENCES#NOTIFICATIONS`.
+//! The sparse GSI1 partition `BUDGET_DUE#{shard}` (sort key `{periodEnd}#{userId}#{budgetId}`)
+//! lists the recurring budgets by the end of their current period, so the daily
+//! rollover reads only the budgets that are due, never a scan.
 
 use crate::email::Email;
 use crate::ids::*;
@@ -62,6 +69,9 @@ pub const ITEM_VERSION: &str = "itemVersion";
 
 /// Number of shards of the bank-sync due index (`SYNC#{shard}`), queried in parallel.
 pub const SYNC_SHARDS: u32 = 8;
+
+/// Number of shards of the budget rollover due index (`BUDGET_DUE#{shard}`).
+pub const BUDGET_SHARDS: u32 = 8;
 
 /// The table's secondary indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -218,6 +228,7 @@ pub enum ItemKey {
     Notification(UserId, Timestamp, NotificationId),
     Budget(UserId, BudgetId),
     BudgetAlert(UserId, AlertId),
+    AlertPreferences(UserId),
     ApiCache {
         endpoint: String,
         owner: Option<UserId>,
@@ -261,6 +272,7 @@ impl ItemKey {
             Notification(u, ts, n) => (user_pk(u), format!("{}{ts}#{n}", prefix::NOTIFICATION)),
             Budget(u, b) => (user_pk(u), format!("{}{b}", prefix::BUDGET)),
             BudgetAlert(u, a) => (user_pk(u), format!("{}{a}", prefix::ALERT)),
+            AlertPreferences(u) => (user_pk(u), "PREFERENCES#ALERTS".to_string()),
             ApiCache { endpoint, owner, query_hash } => (api_cache_pk(endpoint, owner.as_ref()), format!("{}{query_hash}", prefix::DATA)),
             SystemConfig(n) => (CONFIG_PK.to_string(), format!("{}{n}", prefix::SETTING)),
             SyncRun(u, c, ts) => (user_pk(u), format!("{}{c}#{ts}", prefix::SYNC_RUN)),
@@ -332,6 +344,7 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         SECURITY_PREFERENCES_SK => SecurityPreferences(u),
         _ if sk.starts_with(prefix::DEVICE) => Device(u, DeviceId::new(&sk[prefix::DEVICE.len()..]).ok()?),
         _ if sk.starts_with(prefix::PIN) => DevicePin(u, DeviceId::new(&sk[prefix::PIN.len()..]).ok()?),
+        "PREFERENCES#ALERTS" => AlertPreferences(u),
         _ if sk.starts_with(prefix::BANK) => BankConnection(u, ConnectionId::new(&sk[prefix::BANK.len()..]).ok()?),
         _ if sk.starts_with(prefix::ACCOUNT) => BankAccount(u, AccountId::new(&sk[prefix::ACCOUNT.len()..]).ok()?),
         _ if sk.starts_with(prefix::TRANSACTION) => Transaction(u, TransactionId::new(&sk[prefix::TRANSACTION.len()..]).ok()?),
@@ -382,12 +395,7 @@ pub fn gsi1_email(email: &Email) -> IndexKey {
 
 /// Shard of the bank-sync due index for a connection (stable, spread evenly).
 pub fn sync_shard(connection: &ConnectionId) -> u32 {
-    // FNV-1a: stable across processes and releases (unlike std's hasher).
-    let mut h: u32 = 0x811c_9dc5;
-    for b in connection.as_str().bytes() {
-        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
-    }
-    h % SYNC_SHARDS
+    fnv1a(connection.as_str()) % SYNC_SHARDS
 }
 
 /// Partition of one shard of the bank-sync due index.
@@ -399,6 +407,34 @@ pub fn sync_due_pk(shard: u32) -> String {
 /// Sorted by when it is due, so "due now" is `GSI1SK <= now`.
 pub fn gsi1_sync_due(next_sync: Timestamp, user: &UserId, connection: &ConnectionId) -> IndexKey {
     IndexKey { index: Index::Gsi1, pk: sync_due_pk(sync_shard(connection)), sk: format!("{next_sync}#{user}#{connection}") }
+}
+
+/// FNV-1a of a string (stable across processes and releases, unlike std's hasher).
+fn fnv1a(s: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Partition of one shard of the budget rollover due index.
+pub fn budget_due_pk(shard: u32) -> String {
+    format!("BUDGET_DUE#{shard}")
+}
+
+/// GSI1 for a recurring budget (sparse: only while it rolls over), sorted by
+/// the end of its current period, so "due now" is `GSI1SK <= now`.
+pub fn gsi1_budget_due(period_end: Timestamp, user: &UserId, budget: &BudgetId) -> IndexKey {
+    let shard = fnv1a(&format!("{user}#{budget}")) % BUDGET_SHARDS;
+    IndexKey { index: Index::Gsi1, pk: budget_due_pk(shard), sk: format!("{period_end}#{user}#{budget}") }
+}
+
+/// The user and budget a budget-due sort key names.
+pub fn parse_budget_due_sk(sk: &str) -> Option<(Timestamp, UserId, BudgetId)> {
+    let (ts, rest) = (sk.get(..24)?, sk.get(24..)?.strip_prefix('#')?);
+    let (u, b) = rest.split_once('#')?;
+    Some((Timestamp::parse(ts).ok()?, UserId::new(u).ok()?, BudgetId::new(b).ok()?))
 }
 
 /// GSI2 for a transaction: newest first is a descending query.
@@ -457,6 +493,7 @@ mod tests {
             (u.clone(), ts(), id()).prop_map(|(u, t, n)| ItemKey::Notification(u, t, NotificationId::new(n).unwrap())),
             (u.clone(), id()).prop_map(|(u, b)| ItemKey::Budget(u, BudgetId::new(b).unwrap())),
             (u.clone(), id()).prop_map(|(u, a)| ItemKey::BudgetAlert(u, AlertId::new(a).unwrap())),
+            u.clone().prop_map(ItemKey::AlertPreferences),
             ("[a-z_]{1,20}", proptest::option::of(u.clone()), "[a-f0-9]{1,64}")
                 .prop_map(|(endpoint, owner, query_hash)| ItemKey::ApiCache { endpoint, owner, query_hash }),
             id().prop_map(|n| ItemKey::SystemConfig(SettingName::new(n).unwrap())),
@@ -484,6 +521,14 @@ mod tests {
         fn every_key_parses_back(k in item_key()) {
             prop_assume!(!matches!(&k, ItemKey::ApiCache { owner: Some(o), .. } if o.as_str() == GLOBAL_OWNER));
             prop_assert_eq!(ItemKey::parse(&k.key()), Some(k));
+        }
+
+        #[test]
+        fn budget_due_keys_parse_back(t in ts(), u in user(), b in id()) {
+            let b = BudgetId::new(b).unwrap();
+            let k = gsi1_budget_due(t, &u, &b);
+            prop_assert!(k.pk.starts_with("BUDGET_DUE#"));
+            prop_assert_eq!(parse_budget_due_sk(&k.sk), Some((t, u, b)));
         }
 
         #[test]

@@ -5,7 +5,7 @@
 use crate::error::{from_sdk, StoreError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
-    TimeToLiveSpecification,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 use serde::Deserialize;
@@ -48,6 +48,12 @@ pub struct TtlDef {
     pub enabled: bool,
 }
 
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamDef {
+    pub stream_view_type: String,
+}
+
 /// The parts of the template's table that a local table needs.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "PascalCase")]
@@ -58,6 +64,8 @@ pub struct TableDef {
     pub global_secondary_indexes: Vec<IndexDef>,
     pub billing_mode: Option<String>,
     pub time_to_live_specification: Option<TtlDef>,
+    /// The table's stream (DynamoDB Local serves the Streams API too).
+    pub stream_specification: Option<StreamDef>,
 }
 
 impl TableDef {
@@ -105,6 +113,15 @@ impl TableDef {
         }
         for k in &self.key_schema {
             req = req.key_schema(key(k)?);
+        }
+        if let Some(st) = &self.stream_specification {
+            req = req.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(st.stream_view_type.as_str()))
+                    .build()
+                    .map_err(StoreError::build)?,
+            );
         }
         for g in &self.global_secondary_indexes {
             let mut gsi = GlobalSecondaryIndex::builder().index_name(&g.index_name).projection(

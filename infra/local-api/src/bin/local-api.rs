@@ -63,6 +63,20 @@ async fn main() -> anyhow::Result<()> {
     let notifier = Notifier { table: table.clone(), expo: expo.clone(), queue: notify_queue, settings: NotifierSettings::default() };
     let _notifier = expenzez_local_api::notify_queue::poll(std::sync::Arc::new(notifier));
     let notify = Notify::new(table.clone(), Some(expo));
+    // The table's stream, read as the evaluator's event source mapping would: budget alerts
+    // from every transaction change (the demo's own included, so its crossed threshold alerts).
+    let _alerts = expenzez_local_api::budget_stream::poll(table.clone(), expenzez_budgets::NotificationQueue::from_env().await);
+    // EventBridge's daily rollover (template.yaml, BudgetRolloverFunction).
+    let rollover_table = table.clone();
+    let _rollover = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = expenzez_budgets::rollover::run(&rollover_table).await {
+                tracing::warn!(error = %e, "local budget rollover failed");
+            }
+        }
+    });
     let api = LocalApi {
         routes: template::routes(&tpl),
         authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
@@ -77,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
     let mut out = std::io::stdout();
     writeln!(
         out,
-        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/transactions/refresh -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\ncurl -s {url}/banking/connected -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/connect -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\nPushes go to a local fake of Expo's push service at {push_url}, which logs them (target fake_push).\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
+        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/transactions/refresh -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\ncurl -s {url}/banking/connected -H \"Authorization: Bearer $TOKEN\"\ncurl -s {url}/budgets -H \"Authorization: Bearer $TOKEN\"\ncurl -s {url}/alerts/pending -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/connect -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\nPushes go to a local fake of Expo's push service at {push_url}, which logs them (target fake_push).\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
         pool.pool_id, pool.client_id, tokens.access_token
     )?;
     out.flush()?;

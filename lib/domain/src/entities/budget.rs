@@ -1,6 +1,6 @@
 use super::Entity;
 use crate::ids::{AlertId, BudgetId, UserId};
-use crate::keys::ItemKey;
+use crate::keys::{gsi1_budget_due, IndexKey, ItemKey};
 use crate::money::{Currency, Money};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -111,10 +111,25 @@ pub struct UserBudget {
     pub performance: BudgetPerformance,
 }
 
+impl UserBudget {
+    /// Whether the daily rollover opens its next period (and so whether it is
+    /// in the sparse due index).
+    pub fn rolls_over(&self) -> bool {
+        self.period.is_recurring && matches!(self.status, BudgetStatus::Active | BudgetStatus::Exceeded)
+    }
+}
+
 impl Entity for UserBudget {
     const ENTITY_TYPE: &'static str = "BUDGET";
     fn item_key(&self) -> ItemKey {
         ItemKey::Budget(self.user_id.clone(), self.budget_id.clone())
+    }
+    fn index_keys(&self) -> Vec<IndexKey> {
+        if self.rolls_over() {
+            vec![gsi1_budget_due(self.period.end_date, &self.user_id, &self.budget_id)]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -183,5 +198,53 @@ impl Entity for BudgetAlert {
     const ENTITY_TYPE: &'static str = "BUDGET_ALERT";
     fn item_key(&self) -> ItemKey {
         ItemKey::BudgetAlert(self.user_id.clone(), self.alert_id.clone())
+    }
+}
+
+/// New item (keys.rs says why): the app's alert settings (`GET`/`PUT
+/// /alerts/preferences`) and the budgets' default threshold and currency
+/// (`/profile/budget-preferences`), which belong to the user, not to a budget.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertPreferences {
+    pub user_id: UserId,
+    pub enable_budget_alerts: bool,
+    pub enable_goal_alerts: bool,
+    pub enable_subscription_alerts: bool,
+    pub enable_spending_anomaly_alerts: bool,
+    /// `HH:MM`, the user's local time.
+    pub quiet_hours_start: Option<String>,
+    pub quiet_hours_end: Option<String>,
+    pub max_alerts_per_day: u32,
+    /// Percentage at which a budget warns (the app's `alertThreshold`).
+    pub budget_alert_threshold: u32,
+    pub budget_currency: Option<Currency>,
+    pub updated_at: Timestamp,
+}
+
+impl AlertPreferences {
+    pub const DEFAULT_THRESHOLD: u32 = 80;
+    pub fn defaults(user_id: UserId, at: Timestamp) -> Self {
+        Self {
+            user_id,
+            enable_budget_alerts: true,
+            enable_goal_alerts: true,
+            enable_subscription_alerts: true,
+            enable_spending_anomaly_alerts: true,
+            quiet_hours_start: Some("22:00".into()),
+            quiet_hours_end: Some("08:00".into()),
+            max_alerts_per_day: 10,
+            budget_alert_threshold: Self::DEFAULT_THRESHOLD,
+            budget_currency: None,
+            updated_at: at,
+        }
+    }
+}
+
+impl Entity for AlertPreferences {
+    const ENTITY_TYPE: &'static str = "ALERT_PREFERENCES";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::AlertPreferences(self.user_id.clone())
     }
 }

@@ -1,0 +1,79 @@
+//! The table's DynamoDB Stream → the alert evaluator (BudgetAlertEvaluatorFunction).
+//! The event source's filter lets only TRANSACTION items through; each batch
+//! is reduced to the (user, period) pairs it touches, each evaluated once,
+//! and a pair that fails reports its records as batch item failures (their
+//! sequence numbers), so Lambda retries from the first of them.
+
+use crate::evaluate::{evaluate, NotificationQueue};
+use crate::period::MonthPeriod;
+use crate::store::BudgetStore;
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use expenzez_domain::ids::UserId;
+use expenzez_domain::Timestamp;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// How long after a period ends a late change still alerts in it (a stream
+/// record read just after midnight on the 1st belongs to the month before).
+const LATE_SECONDS: i64 = 86_400;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransactionImage {
+    entity_type: String,
+    user_id: UserId,
+    timestamp: Timestamp,
+}
+
+fn image(item: &serde_dynamo::Item) -> Option<TransactionImage> {
+    if item.is_empty() {
+        return None;
+    }
+    let t: TransactionImage = serde_dynamo::from_item(item.clone()).ok()?;
+    (t.entity_type == "TRANSACTION").then_some(t)
+}
+
+/// The (user, period) pairs a record calls to evaluate: the periods of its
+/// old and new timestamps that are current at `now` (or just ended).
+fn targets(r: &EventRecord, now: Timestamp) -> Vec<(UserId, MonthPeriod)> {
+    let mut out = Vec::new();
+    for img in [image(&r.change.new_image), image(&r.change.old_image)].into_iter().flatten() {
+        let p = MonthPeriod::containing(img.timestamp);
+        let recent = p.start <= now && now < p.next_start.plus_seconds(LATE_SECONDS);
+        if recent && !out.contains(&(img.user_id.clone(), p)) {
+            out.push((img.user_id, p));
+        }
+    }
+    out
+}
+
+/// Handles one batch of stream records.
+pub async fn handle<S: BudgetStore>(store: &S, queue: Option<&NotificationQueue>, event: Event) -> DynamoDbEventResponse {
+    let now = store.now();
+    let mut groups: BTreeMap<(UserId, MonthPeriod), Vec<String>> = BTreeMap::new();
+    for r in &event.records {
+        let seq = r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone());
+        for t in targets(r, now) {
+            groups.entry(t).or_default().push(seq.clone());
+        }
+    }
+    let mut failures = Vec::new();
+    for ((user, period), seqs) in groups {
+        if let Err(e) = evaluate(store, queue, &user, &period).await {
+            tracing::warn!(error = %e, period = %period.label(), "budget alert evaluation failed; the records will be retried");
+            failures.extend(seqs);
+        }
+    }
+    // In the batch's order, each once.
+    let mut response = DynamoDbEventResponse::default();
+    for r in &event.records {
+        let seq = r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone());
+        if failures.contains(&seq) && !response.batch_item_failures.iter().any(|f| f.item_identifier.as_ref() == Some(&seq)) {
+            let mut f = DynamoDbBatchItemFailure::default();
+            f.item_identifier = Some(seq);
+            response.batch_item_failures.push(f);
+        }
+    }
+    response
+}

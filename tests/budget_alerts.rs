@@ -1,0 +1,198 @@
+//! Budget alerts from the data, end to end: transactions posted through the
+//! local API reach the evaluator through the table's real stream (DynamoDB
+//! Local's Streams API, polled as Lambda's event source mapping would), and
+//! each threshold of each budget alerts once per period, notified once on
+//! the notification queue (moto SQS).
+
+use expenzez_budgets::{rollover, stream, BudgetStore, MonthPeriod, NotificationQueue};
+use expenzez_domain::entities::{NotificationRequest, NotificationType};
+use expenzez_domain::ids::UserId;
+use expenzez_domain::{FixedClock, Timestamp};
+use expenzez_tests::{fresh_table, fresh_table_with_clock, sdk_config, send, ApiEnv, TestUser};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn queue() -> (aws_sdk_sqs::Client, NotificationQueue) {
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config().await);
+    let name = format!("test-notify-{}", uuid::Uuid::new_v4().simple());
+    let url = sqs.create_queue().queue_name(name).send().await.unwrap().queue_url.unwrap();
+    (sqs.clone(), NotificationQueue::new(sqs, url))
+}
+
+/// Every message on the queue (deleted as read).
+async fn drain(sqs: &aws_sdk_sqs::Client, q: &NotificationQueue) -> Vec<NotificationRequest> {
+    let mut out = Vec::new();
+    loop {
+        let r = sqs.receive_message().queue_url(q.url()).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        let msgs = r.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return out;
+        }
+        for m in msgs {
+            out.push(serde_json::from_str(m.body().unwrap()).unwrap());
+            sqs.delete_message().queue_url(q.url()).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+        }
+    }
+}
+
+async fn spend(env: &ApiEnv, u: &TestUser, amount: &str, category: &str, at: &str) {
+    let body: Value = serde_json::from_str(&format!(
+        r#"{{"amount": {amount}, "description": "{category}", "category": "{category}", "date": "{at}", "merchant": "Shop"}}"#
+    ))
+    .unwrap();
+    let (s, _, b) = send(env.post(u, "/transactions", &body)).await;
+    assert_eq!(s, 201, "{b}");
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Waits (at most 30 s) until `n` alerts are pending; returns them.
+async fn wait_for_alerts(env: &ApiEnv, u: &TestUser, n: u64) -> Value {
+    for _ in 0..150 {
+        let (_, _, b) = send(env.get(u, "/alerts/pending")).await;
+        if b["totalCount"].as_u64().unwrap_or(0) >= n {
+            assert_eq!(b["totalCount"], n, "more alerts than expected: {b}");
+            return b;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{n} alerts never appeared");
+}
+
+fn of_budget<'a>(pending: &'a Value, budget: &str) -> Vec<&'a Value> {
+    pending["alerts"].as_array().unwrap().iter().filter(|a| a["metadata"]["budgetId"] == budget).collect()
+}
+
+#[tokio::test]
+async fn crossing_80_then_100_alerts_twice_and_redelivery_refunds_and_recrossing_alert_nothing() {
+    let (sqs, q) = queue().await;
+    let env = ApiEnv::start_with_budget_stream(fresh_table().await, Some(q.clone())).await;
+    let u = env.user("spender", false).await;
+    let (s, _, _) =
+        send(env.put(&u, "/profile/budget-preferences", &json!({"categoryBudgets": {"Groceries": 100, "Transport": 10}}))).await;
+    assert_eq!(s, 200);
+    let groceries = expenzez_budgets::model::category_budget_id("Groceries").to_string();
+
+    spend(&env, &u, "-50", "Groceries", &now()).await; // 50%
+    spend(&env, &u, "-35", "Groceries", &now()).await; // 85%: the 80% alert
+    let p = wait_for_alerts(&env, &u, 1).await;
+    assert_eq!(p["alerts"][0]["type"], "budget_threshold");
+    assert_eq!(p["alerts"][0]["metadata"]["threshold"], 80);
+    spend(&env, &u, "-20", "Groceries", &now()).await; // 105%: the 100% alert
+    let p = wait_for_alerts(&env, &u, 2).await;
+    let g = of_budget(&p, &groceries);
+    assert_eq!(g.len(), 2);
+    assert_eq!(g[0]["type"], "budget_exceeded");
+    assert_eq!(g[0]["priority"], "high");
+    assert!(g[0]["message"].as_str().unwrap().contains("£105.00 of your £100.00"), "{}", g[0]);
+
+    // A refund back under both thresholds, then crossing both again: same period, nothing new.
+    spend(&env, &u, "30", "Groceries", &now()).await; // 75%
+    spend(&env, &u, "-30", "Groceries", &now()).await; // 105% again
+                                                       // A later change on another budget: once its alert is there, the stream has
+                                                       // been read past the refund and the re-crossing.
+    spend(&env, &u, "-9", "Transport", &now()).await;
+    let p = wait_for_alerts(&env, &u, 3).await;
+    assert_eq!(of_budget(&p, &groceries).len(), 2, "{p}");
+
+    // The whole stream delivered again: nothing new, nothing failed, nothing sent.
+    let records = expenzez_local_api::budget_stream::records_so_far(&env.table).await.unwrap();
+    assert!(records.len() >= 6, "{} records", records.len());
+    assert!(records.iter().all(|r| r["dynamodb"]["NewImage"]["entityType"]["S"] == "TRANSACTION"), "only transactions pass the filter");
+    let event = serde_json::from_value(json!({ "Records": records })).unwrap();
+    let response = stream::handle(&env.table, Some(&q), event).await;
+    assert!(response.batch_item_failures.is_empty());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, _, p) = send(env.get(&u, "/alerts/pending")).await;
+    assert_eq!(p["totalCount"], 3);
+
+    // Each alert was handed on exactly once, as a NotificationRequest whose requestId is the alert id.
+    let sent = drain(&sqs, &q).await;
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    let ids: BTreeSet<String> = p["alerts"].as_array().unwrap().iter().map(|a| a["alertId"].as_str().unwrap().to_string()).collect();
+    assert_eq!(sent.iter().map(|r| r.request_id.clone()).collect::<BTreeSet<_>>(), ids);
+    assert!(sent.iter().all(|r| r.kind == NotificationType::Budget && r.user_id.as_str() == u.sub));
+}
+
+#[tokio::test]
+async fn a_failed_hand_off_is_retried_and_sent_once() {
+    let env = ApiEnv::start().await;
+    let u = env.user("unlucky", false).await;
+    send(env.put(&u, "/profile/budget-preferences", &json!({"monthlySpendingLimit": 10}))).await;
+    spend(&env, &u, "-10", "Shopping", &now()).await; // 100%: two alerts
+    let user = UserId::new(u.sub.clone()).unwrap();
+    let period = MonthPeriod::containing(env.table.now());
+    // The queue is missing: the alerts are stored, the evaluation fails (the stream retries it).
+    let (sqs, good) = queue().await;
+    let missing = NotificationQueue::new(sqs.clone(), format!("{}-missing", good.url()));
+    assert!(expenzez_budgets::evaluate(&env.table, Some(&missing), &user, &period).await.is_err());
+    let stored = env.table.alerts(&user).await.unwrap();
+    assert_eq!(stored.len(), 1, "stopped at the first failed hand-off");
+    assert!(stored[0].value.last_triggered.is_none());
+    // The retry sends the unsent one and raises the rest; a further retry raises and sends nothing.
+    assert_eq!(expenzez_budgets::evaluate(&env.table, Some(&good), &user, &period).await.unwrap().len(), 1);
+    assert!(expenzez_budgets::evaluate(&env.table, Some(&good), &user, &period).await.unwrap().is_empty());
+    let sent = drain(&sqs, &good).await;
+    let stored = env.table.alerts(&user).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|a| a.value.last_triggered.is_some()));
+    assert_eq!(sent.len(), 2, "each alert sent once: {sent:?}");
+
+    // A stream batch whose evaluation fails reports its records (sequence numbers) as failures.
+    let records = expenzez_local_api::budget_stream::records_so_far(&env.table).await.unwrap();
+    let broken = expenzez_store::Table::new(
+        env.table.client().clone(),
+        expenzez_store::TableConfig::new("no-such-table", expenzez_tests::cursor_key()),
+        Arc::new(expenzez_domain::SystemClock),
+    );
+    let seqs: Vec<String> = records.iter().map(|r| r["dynamodb"]["SequenceNumber"].as_str().unwrap().to_string()).collect();
+    let response = stream::handle(&broken, None, serde_json::from_value(json!({ "Records": records })).unwrap()).await;
+    let failed: Vec<String> = response.batch_item_failures.iter().map(|f| f.item_identifier.clone().unwrap()).collect();
+    assert_eq!(failed, seqs);
+}
+
+#[tokio::test]
+async fn a_new_period_alerts_again_after_the_rollover_which_keeps_history() {
+    let clock = Arc::new(FixedClock::new(Timestamp::parse("2026-07-15T12:00:00Z").unwrap()));
+    let env = ApiEnv::start_with_budget_stream(fresh_table_with_clock(clock.clone()).await, None).await;
+    let u = env.user("monthly", false).await;
+    send(env.put(&u, "/profile/budget-preferences", &json!({"categoryBudgets": {"Groceries": 100}}))).await;
+    spend(&env, &u, "-85", "Groceries", "2026-07-10T12:00:00Z").await;
+    wait_for_alerts(&env, &u, 1).await;
+    // 23:30 UTC on 31 July is 00:30 BST on 1 August: August's, not July's.
+    spend(&env, &u, "-50", "Groceries", "2026-07-31T23:30:00Z").await;
+    let (_, _, list) = send(env.get(&u, "/budgets")).await;
+    assert_eq!(list["budgets"][0]["currentSpent"].to_string(), "85.0");
+    assert_eq!(list["budgets"][0]["endDate"], "2026-07-31T22:59:59.999Z");
+
+    // Nothing is due before the period ends.
+    assert_eq!(rollover::run(&env.table).await.unwrap().due, 0);
+    clock.advance_seconds(Timestamp::parse("2026-08-01T00:30:00Z").unwrap().epoch_seconds() - clock_now(&env));
+    let report = rollover::run(&env.table).await.unwrap();
+    assert_eq!((report.due, report.rolled), (1, 1));
+    assert_eq!(rollover::run(&env.table).await.unwrap().due, 0, "rolled budgets leave the due index until their new period ends");
+    let user = UserId::new(u.sub.clone()).unwrap();
+    let b = env.table.budgets(&user).await.unwrap().remove(0).value;
+    assert_eq!(b.history.len(), 1);
+    assert_eq!(b.history[0].period, "2026-07");
+    assert_eq!(b.history[0].spent.minor(), 8_500);
+    assert_eq!(b.history[0].budgeted.minor(), 10_000);
+    assert_eq!(b.period.start_date.to_string(), "2026-07-31T23:00:00.000Z");
+    assert_eq!(b.spent.minor(), 5_000, "the new period's spending so far");
+
+    let (_, _, list) = send(env.get(&u, "/budgets")).await;
+    assert_eq!(list["budgets"][0]["currentSpent"].to_string(), "50.0");
+    assert_eq!(list["budgets"][0]["startDate"], "2026-07-31T23:00:00.000Z");
+    spend(&env, &u, "-40", "Groceries", "2026-08-01T10:00:00Z").await; // 90% of August
+    let p = wait_for_alerts(&env, &u, 2).await;
+    let thresholds: Vec<u64> = p["alerts"].as_array().unwrap().iter().map(|a| a["metadata"]["threshold"].as_u64().unwrap()).collect();
+    assert_eq!(thresholds, vec![80, 80], "July's and August's");
+}
+
+fn clock_now(env: &ApiEnv) -> i64 {
+    env.table.now().epoch_seconds()
+}
