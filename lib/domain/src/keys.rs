@@ -40,6 +40,7 @@
 //! - `PREFERENCES#SECURITY`: the app-lock preferences (lock on/off, biometrics,
 //!   session timeout, attempts before a lockout), one per user like
 //!   `PREFERENCES#NOTIFICATIONS`.
+//!
 //! The sparse GSI1 partition `BUDGET_DUE#{shard}` (sort key `{periodEnd}#{userId}#{budgetId}`)
 //! lists the recurring budgets by the end of their current period, so the daily
 //! rollover reads only the budgets that are due, never a scan.
