@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local stack: DynamoDB Local (java) + moto's server (KMS, Cognito user pools, SQS).
+# Local stack: DynamoDB Local (java) + moto's server (KMS, Cognito user pools, SQS, S3).
 #
 #   infra/stack.sh start    start both on free loopback ports, wait until they answer,
 #                           write $STACK_DIR/stack.env (source it to point the SDKs there)
@@ -218,6 +218,7 @@ export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$ddb_port
 export AWS_ENDPOINT_URL_KMS=http://127.0.0.1:$moto_port
 export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=http://127.0.0.1:$moto_port
 export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$moto_port
+export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$moto_port
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
 export AWS_REGION=$REGION

@@ -17,6 +17,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
         .chain(expenzez_budgets::routes::ROUTES)
         .chain(expenzez_assistant::routes::ROUTES)
         .chain(expenzez_notify::ROUTES)
+        .chain(expenzez_statements::routes::ROUTES)
         .map(|(f, m, p)| (f.to_string(), m.to_string(), p.to_string()))
         .collect()
 }
@@ -25,7 +26,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
 fn template_and_code_route_the_same_functions() {
     let t = template_routes();
     assert_eq!(t, code_routes());
-    assert_eq!(t.len(), 68);
+    assert_eq!(t.len(), 72);
 }
 
 #[test]

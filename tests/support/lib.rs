@@ -127,6 +127,8 @@ pub struct ApiEnv {
     pub cognito: expenzez_local_api::cognito::CognitoAdmin,
     pub server: expenzez_local_api::Running,
     pub http: reqwest::Client,
+    /// The statement routes' state: a bucket only [`ApiEnv::start_with_statements`] creates.
+    pub statements: expenzez_statements::Statements,
 }
 
 /// A signed-in user of an [`ApiEnv`].
@@ -182,6 +184,17 @@ impl ApiEnv {
         Self::start_full(table, banking, notify).await
     }
 
+    /// With a statements bucket of its own in the local S3 (moto), set up as
+    /// template.yaml's: uploads through presigned URLs, parsing, imports.
+    pub async fn start_with_statements() -> ApiEnv {
+        let table = fresh_table().await;
+        let banking = expenzez_local_api::demo_banking(&table, 1);
+        let notify = expenzez_notify::Notify::new(table.clone(), None);
+        let bucket = format!("test-statements-{}", uuid::Uuid::new_v4().simple());
+        let objects = expenzez_local_api::statement_bucket::create(&bucket).await.unwrap();
+        Self::start_full_with(table, banking, notify, objects).await
+    }
+
     /// With `POST /notifications/send` pushing to Expo's push service at `push_url` (a wiremock server).
     pub async fn start_with_push(push_url: &str) -> ApiEnv {
         let table = fresh_table().await;
@@ -196,6 +209,17 @@ impl ApiEnv {
         banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
         notify: expenzez_notify::Notify,
     ) -> ApiEnv {
+        let objects = expenzez_local_api::statement_bucket::handle("test-statements-not-created").await;
+        Self::start_full_with(table, banking, notify, objects).await
+    }
+
+    async fn start_full_with(
+        table: Table,
+        banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
+        notify: expenzez_notify::Notify,
+        objects: expenzez_statements::objects::Objects,
+    ) -> ApiEnv {
+        let statements = expenzez_statements::Statements { table: table.clone(), objects };
         let template = expenzez_local_api::template::load(&template_path()).unwrap();
         let cognito = expenzez_local_api::cognito::CognitoAdmin::from_env().unwrap();
         let pool = cognito.create_pool(&template, &format!("test-{}", uuid::Uuid::new_v4().simple())).await.unwrap();
@@ -207,9 +231,10 @@ impl ApiEnv {
             banking,
             assistant: expenzez_assistant::Assistant { table: table.clone() },
             notify,
+            statements: statements.clone(),
         };
         let server = api.start(([127, 0, 0, 1], 0).into()).await.unwrap();
-        ApiEnv { table, pool, cognito, server, http: reqwest::Client::new() }
+        ApiEnv { table, pool, cognito, server, http: reqwest::Client::new(), statements }
     }
 
     /// A confirmed Cognito user with a stored profile, signed in.

@@ -10,6 +10,7 @@ pub mod cognito;
 pub mod fake_push;
 pub mod notify_queue;
 pub mod server;
+pub mod statement_bucket;
 pub mod sync_queue;
 pub mod template;
 pub mod triggers;

@@ -30,6 +30,8 @@ pub struct LocalApi {
     pub assistant: expenzez_assistant::Assistant,
     /// The notification routes (`POST /notifications/send` pushes through `notify.expo`).
     pub notify: expenzez_notify::Notify,
+    /// The statement routes (the statements bucket in the local S3).
+    pub statements: expenzez_statements::Statements,
 }
 
 /// A server running in the background; stops when dropped.
@@ -138,6 +140,8 @@ impl LocalApi {
             expenzez_assistant::routes::dispatch(&route.function, &self.assistant, request).await
         } else if expenzez_notify::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_notify::dispatch(&route.function, &self.notify, request).await
+        } else if expenzez_statements::routes::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_statements::routes::dispatch(&route.function, &self.statements, request).await
         } else {
             expenzez_api::routes::dispatch(&route.function, &self.table, request).await
         };

@@ -59,6 +59,10 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// 422 with a specific code: a well-formed request whose content cannot be
+    /// processed (e.g. `UNRECOGNISED_STATEMENT` for a PDF of no layout we read).
+    #[error("unprocessable")]
+    Unprocessable { code: &'static str, message: String },
     #[error("too many requests")]
     TooManyRequests { retry_after: u32 },
     /// 429 for a credential locked after too many wrong attempts (the app
@@ -90,7 +94,7 @@ impl ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } | ApiError::Locked { .. } | ApiError::Limited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -107,6 +111,7 @@ impl ApiError {
             | ApiError::Limited { code, .. }
             | ApiError::UnauthorizedCode { code, .. }
             | ApiError::NotFoundCode { code, .. }
+            | ApiError::Unprocessable { code, .. }
             | ApiError::Locked { code, .. } => code,
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::AccountClosed => "ACCOUNT_DELETED",
@@ -135,6 +140,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::Validation(_) => "Validation failed",
+            ApiError::Unprocessable { .. } => "Unprocessable content",
             ApiError::TooManyRequests { .. } | ApiError::Limited { .. } => "Too many requests",
             ApiError::Locked { .. } => "Locked",
             ApiError::Unavailable { .. } => "Service unavailable",
@@ -151,6 +157,7 @@ impl ApiError {
             | ApiError::Limited { message, .. }
             | ApiError::UnauthorizedCode { message, .. }
             | ApiError::NotFoundCode { message, .. }
+            | ApiError::Unprocessable { message, .. }
             | ApiError::Locked { message, .. } => message.clone(),
             ApiError::Validation(errors) if errors.len() == 1 => format!("{}: {}", errors[0].field, errors[0].message),
             ApiError::Validation(errors) => format!("{} fields are invalid", errors.len()),

@@ -15,7 +15,9 @@
 //!   import quota is one conditional write on one item, not a count over transactions.
 //! - `STATEMENT#{statementId}`: a bank statement imported from a PDF (issuer, masked
 //!   account, period, row count), so the statements screen lists them and a statement
-//!   seen before is recognised by its id (a hash of its content) instead of imported twice.
+//!   seen before is recognised by its id instead of imported twice. The id is a hash of
+//!   the statement's identity (issuer, masked account, period), not of the file's bytes:
+//!   the same statement downloaded twice differs in bytes but not in what it states.
 //! - `PREFERENCES#ALERTS`: the app's alert settings (`/alerts/preferences`) and the
 //!   budgets' default threshold and currency. They are per user, not per budget,
 //!   and the seed has no item for them (NotificationPreferences is the notifier's

@@ -7,10 +7,17 @@
 //! - [`pdf`]: the PDF's text with positions (pdf-extract).
 //! - [`parser`]: pure code from those lines to a statement, per bank layout.
 //! - [`sample`]: statement PDFs in each layout (tests and `make dev`).
+//! - [`objects`]: the statements bucket (presigned uploads, reads of one's own keys).
+//! - [`handlers`], [`routes`]: the four routes and their state ([`Statements`]).
 
+pub mod handlers;
+pub mod objects;
 pub mod parser;
 pub mod pdf;
+pub mod routes;
 pub mod sample;
+
+pub use routes::Statements;
 
 /// Reads a statement PDF: its lines, then the parser.
 pub fn parse_pdf(bytes: &[u8]) -> Result<parser::ParsedStatement, ReadError> {

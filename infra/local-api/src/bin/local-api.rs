@@ -77,6 +77,9 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     });
+    // The statements bucket in the local S3, set up as template.yaml's StatementBucket.
+    let objects = expenzez_local_api::statement_bucket::create("expenzez-statements-local").await?;
+    let statements = expenzez_statements::Statements { table: table.clone(), objects };
     let api = LocalApi {
         routes: template::routes(&tpl),
         authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
@@ -85,13 +88,14 @@ async fn main() -> anyhow::Result<()> {
         auth,
         banking,
         notify,
+        statements,
     };
     let running = api.start(([127, 0, 0, 1], port).into()).await?;
     let url = running.url();
     let mut out = std::io::stdout();
     writeln!(
         out,
-        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/transactions/refresh -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\ncurl -s {url}/banking/connected -H \"Authorization: Bearer $TOKEN\"\ncurl -s {url}/budgets -H \"Authorization: Bearer $TOKEN\"\ncurl -s {url}/alerts/pending -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/connect -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\nPushes go to a local fake of Expo's push service at {push_url}, which logs them (target fake_push).\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
+        "\nLocal API: {url}  (user pool {}, app client {})\nDemo user: {DEMO_EMAIL} / {DEMO_PASSWORD} (sub {sub}, in the admin group)\n\nexport TOKEN={}\ncurl -s {url}/transactions/summary -H \"Authorization: Bearer $TOKEN\"\ncurl -s '{url}/transactions?limit=3' -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/banking/transactions/refresh -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\ncurl -s {url}/banking/connected -H \"Authorization: Bearer $TOKEN\"\ncurl -s {url}/budgets -H \"Authorization: Bearer $TOKEN\"\ncurl -s {url}/alerts/pending -H \"Authorization: Bearer $TOKEN\"\ncurl -s -X POST {url}/transactions/statement-upload-url -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'   (then PUT a PDF to uploadUrl and POST {{\"s3Key\": key}} to /transactions/parse-statement)\ncurl -s -X POST {url}/banking/connect -H \"Authorization: Bearer $TOKEN\" -H 'content-type: application/json' -d '{{}}'\nPushes go to a local fake of Expo's push service at {push_url}, which logs them (target fake_push).\n\nThe token lasts an hour. Ctrl-C stops the server and the local stack.",
         pool.pool_id, pool.client_id, tokens.access_token
     )?;
     out.flush()?;

@@ -450,18 +450,12 @@ struct CsvBody {
     errors: Vec<RowError>,
 }
 
-/// `POST /transactions/import-csv`.
-pub async fn import_csv<S: ImportStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
-    let user = ctx.user()?.clone();
-    let body: CsvImport = ctx.json_within(MAX_IMPORT_BYTES)?;
-    if body.transactions.is_empty() || body.transactions.len() > MAX_ROWS {
-        return Err(ApiError::validation("transactions", &format!("must hold 1 to {MAX_ROWS} rows")));
-    }
-    let bank = body.bank.unwrap_or_default();
-    let mut builder = RowBuilder::new(&user, "csv", TransactionSource::CsvImport, &bank, store.now());
+/// Each raw row of an import read on its own (a CSV file's, a reviewed
+/// statement's): the transactions of the valid ones, the errors of the others.
+pub fn build_rows(builder: &mut RowBuilder<'_>, raws: &[Box<RawValue>]) -> (Vec<ImportRow>, Vec<RowError>) {
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    for (i, raw) in body.transactions.iter().enumerate() {
+    for (i, raw) in raws.iter().enumerate() {
         let row_error = |field: String, message: String, id: Option<serde_json::Value>| RowError { row: i + 1, id, field, message };
         let de = &mut serde_json::Deserializer::from_str(raw.get());
         let row: CsvRow = match serde_path_to_error::deserialize(de) {
@@ -491,6 +485,19 @@ pub async fn import_csv<S: ImportStore>(store: S, ctx: Ctx) -> Result<Reply, Api
             Err(fe) => errors.extend(fe.into_iter().map(|e| row_error(e.field, e.message, row.id.clone()))),
         }
     }
+    (rows, errors)
+}
+
+/// `POST /transactions/import-csv`.
+pub async fn import_csv<S: ImportStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    let user = ctx.user()?.clone();
+    let body: CsvImport = ctx.json_within(MAX_IMPORT_BYTES)?;
+    if body.transactions.is_empty() || body.transactions.len() > MAX_ROWS {
+        return Err(ApiError::validation("transactions", &format!("must hold 1 to {MAX_ROWS} rows")));
+    }
+    let bank = body.bank.unwrap_or_default();
+    let mut builder = RowBuilder::new(&user, "csv", TransactionSource::CsvImport, &bank, store.now());
+    let (rows, errors) = build_rows(&mut builder, &body.transactions);
     let total = body.transactions.len();
     let bad_rows = errors.iter().map(|e| e.row).collect::<BTreeSet<_>>().len();
     let landed = land(&store, &user, rows).await?;
