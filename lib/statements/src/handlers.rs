@@ -110,7 +110,6 @@ struct ParsedRowView {
     #[serde(rename = "type")]
     kind: &'static str,
     category: String,
-    balance: Option<Amount>,
 }
 
 #[derive(Debug, Serialize)]
@@ -190,7 +189,6 @@ pub async fn parse(s: Statements, ctx: Ctx) -> Result<Reply, ApiError> {
                 amount: Amount(r.amount),
                 kind: if r.amount.is_negative() { "debit" } else { "credit" },
                 category: category.to_string(),
-                balance: r.balance.map(Amount),
             }
         })
         .collect();
