@@ -174,6 +174,14 @@ async fn input_edges_are_4xx_problems() {
         assert_eq!(s, want, "{} -> {b}", &path[..path.len().min(80)]);
         assert_eq!(h["content-type"], "application/problem+json", "{path}");
     }
+    // An end before the start is an empty range, not an error (the OpenAPI
+    // document cannot relate two parameters, so it calls the request valid).
+    let body = json!({"amount": -5.0, "description": "in range", "category": "Food & Dining", "date": "2026-01-15"});
+    assert_eq!(send(env.post(&u, "/transactions", &body)).await.0, 201);
+    let (s, _, b) = send(env.get(&u, "/transactions?startDate=2026-01-31&endDate=2026-01-01")).await;
+    assert_eq!((s, b["transactions"].as_array().map(Vec::len), b["nextKey"].is_null()), (200, Some(0), true), "{b}");
+    let (s, _, b) = send(env.get(&u, "/transactions?startDate=2026-01-01&endDate=2026-01-31")).await;
+    assert_eq!((s, b["transactions"].as_array().map(Vec::len)), (200, Some(1)), "{b}");
 }
 
 /// Rule 7: an Idempotency-Key outside the accepted form is 400, never ignored.

@@ -187,6 +187,7 @@ pub struct AlertPreferencesUpdate {
     pub quiet_hours_start: Option<Option<String>>,
     #[serde(default, with = "serde_with_null")]
     pub quiet_hours_end: Option<Option<String>>,
+    #[serde(default, deserialize_with = "expenzez_api::request::whole")]
     pub max_alerts_per_day: Option<u32>,
 }
 

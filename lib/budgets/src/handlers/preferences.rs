@@ -65,6 +65,7 @@ pub async fn get<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> 
 pub struct BudgetPreferencesUpdate {
     pub monthly_spending_limit: Option<JsonMoney>,
     pub category_budgets: Option<BTreeMap<String, JsonMoney>>,
+    #[serde(default, deserialize_with = "expenzez_api::request::whole")]
     pub alert_threshold: Option<u32>,
     pub currency: Option<String>,
 }
