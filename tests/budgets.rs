@@ -239,7 +239,7 @@ async fn another_users_budgets_and_alerts_are_404() {
     assert_eq!(s, 200, "{acked}");
     assert_eq!(acked["alert"]["status"], "acknowledged");
     let (s, _, _) = send(env.post(&a, &format!("/alerts/{alert}/acknowledge"), &json!({})).header("idempotency-key", "bad#key")).await;
-    assert_eq!(s, 422, "a malformed Idempotency-Key is refused");
+    assert_eq!(s, 400, "a malformed Idempotency-Key is refused (INVALID_IDEMPOTENCY_KEY, as on every route)");
     let (_, _, pending) = send(env.get(&a, "/alerts/pending")).await;
     assert_eq!((pending["totalCount"].clone(), pending["unacknowledgedCount"].clone()), (json!(1), json!(0)));
     let (s, _, dismissed) = send(env.post(&a, &format!("/alerts/{alert}/dismiss"), &json!({}))).await;

@@ -83,7 +83,7 @@ async fn the_api_keeps_its_openapi_document_under_fuzzing() {
         .args(["--max-examples", &env_or("FUZZ_MAX_EXAMPLES", 20).to_string()])
         .args(["--max-time", &env_or("FUZZ_MAX_SECONDS", 240).to_string()])
         .args(["--seed", &env_or("FUZZ_SEED", 11).to_string()])
-        .args(["--workers", "2", "--no-color", "--request-timeout", "20"])
+        .args(["--workers", "2", "--no-color", "--request-timeout", "120"])
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

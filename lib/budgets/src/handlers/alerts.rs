@@ -7,7 +7,7 @@ use crate::store::BudgetStore;
 use expenzez_api::error::FieldError;
 use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::{AlertPreferences, AlertType, BudgetAlert, Priority};
-use expenzez_domain::ids::{AlertId, IdempotencyKey};
+use expenzez_domain::ids::AlertId;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, Versioned};
 use serde::{Deserialize, Serialize};
@@ -88,12 +88,7 @@ struct AlertBody {
 /// A POST's `Idempotency-Key` must be well formed; acknowledging and
 /// dismissing are idempotent by themselves (a repeat changes nothing).
 fn check_idempotency_key(ctx: &Ctx) -> Result<(), ApiError> {
-    match ctx.header("idempotency-key") {
-        Some(k) => IdempotencyKey::new(k.trim())
-            .map(|_| ())
-            .map_err(|_| ApiError::validation("Idempotency-Key", "must be 1 to 128 printable characters without '#'")),
-        None => Ok(()),
-    }
+    ctx.idempotency_key().map(|_| ())
 }
 
 async fn change<S: BudgetStore>(store: S, ctx: Ctx, f: fn(&mut BudgetAlert, Timestamp) -> bool) -> Result<Reply, ApiError> {
