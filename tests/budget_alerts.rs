@@ -196,3 +196,91 @@ async fn a_new_period_alerts_again_after_the_rollover_which_keeps_history() {
 fn clock_now(env: &ApiEnv) -> i64 {
     env.table.now().epoch_seconds()
 }
+
+fn hours_ago(h: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn of_type<'a>(pending: &'a Value, kind: &str) -> Vec<&'a Value> {
+    pending["alerts"].as_array().unwrap().iter().filter(|a| a["type"] == kind).collect()
+}
+
+#[tokio::test]
+async fn an_unusually_large_transaction_alerts_once_and_a_normal_one_not() {
+    let (sqs, q) = queue().await;
+    let env = ApiEnv::start_with_budget_stream(fresh_table().await, Some(q.clone())).await;
+    let u = env.user("big-spender", false).await;
+    // A history of six Shopping debits (median £30): unusual is from max(3 × £30, £100) = £100.
+    for (i, amount) in ["-20", "-25", "-30", "-30", "-35", "-40"].iter().enumerate() {
+        spend(&env, &u, amount, "Shopping", &hours_ago(48 - i as i64)).await;
+    }
+    spend(&env, &u, "-99.99", "Shopping", &hours_ago(5)).await; // under the threshold: nothing
+    spend(&env, &u, "500", "Shopping", &hours_ago(4)).await; // a credit (a refund): nothing
+    spend(&env, &u, "-450", "Shopping", &hours_ago(3)).await; // 15 × the median: the alert
+    let p = wait_for_alerts(&env, &u, 1).await;
+    let a = &p["alerts"][0];
+    assert_eq!(a["type"], "large_transaction", "{p}");
+    assert_eq!(a["priority"], "medium");
+    assert!(a["message"].as_str().unwrap().contains("£450.00 to Shop"), "{a}");
+    assert!(a["message"].as_str().unwrap().contains("about £30.00"), "{a}");
+    let txn = a["metadata"]["transactionId"].as_str().unwrap().to_string();
+    let (s, _, t) = send(env.get(&u, &format!("/transactions/{txn}"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(t["transaction"]["amount"].to_string(), "-450.0", "{t}");
+
+    // A transaction well over the history but from weeks ago (an imported
+    // statement, a first bank sync) is not news; then a later large one is,
+    // which shows the stream was read past the old one.
+    spend(&env, &u, "-900", "Shopping", &hours_ago(24 * 30)).await;
+    spend(&env, &u, "-600", "Shopping", &hours_ago(1)).await;
+    let p = wait_for_alerts(&env, &u, 2).await;
+    assert_eq!(of_type(&p, "large_transaction").len(), 2);
+
+    // The whole stream again: nothing new, nothing sent again.
+    let records = expenzez_local_api::budget_stream::records_so_far(&env.table).await.unwrap();
+    let response = stream::handle(&env.table, Some(&q), serde_json::from_value(json!({ "Records": records })).unwrap()).await;
+    assert!(response.batch_item_failures.is_empty());
+    let (_, _, p) = send(env.get(&u, "/alerts/pending")).await;
+    assert_eq!(p["totalCount"], 2, "{p}");
+    let sent = drain(&sqs, &q).await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().all(|r| r.kind == NotificationType::Transaction));
+    assert!(sent.iter().any(|r| r.data.as_ref().and_then(|d| d.transaction_id.as_deref()) == Some(txn.as_str())));
+}
+
+#[tokio::test]
+async fn alert_preferences_are_honoured_disabled_kinds_and_the_daily_limit() {
+    let (sqs, q) = queue().await;
+    let env = ApiEnv::start_with_budget_stream(fresh_table().await, Some(q.clone())).await;
+
+    // Spending-anomaly alerts off: a large transaction raises nothing, budgets still alert.
+    let quiet = env.user("no-anomalies", false).await;
+    let (s, _, _) = send(env.put(&quiet, "/alerts/preferences", &json!({"enableSpendingAnomalyAlerts": false}))).await;
+    assert_eq!(s, 200);
+    send(env.put(&quiet, "/profile/budget-preferences", &json!({"categoryBudgets": {"Travel": 1000}}))).await;
+    for (i, amount) in ["-20", "-25", "-30", "-30", "-35"].iter().enumerate() {
+        spend(&env, &quiet, amount, "Shopping", &hours_ago(30 - i as i64)).await;
+    }
+    spend(&env, &quiet, "-800", "Shopping", &hours_ago(2)).await;
+    spend(&env, &quiet, "-850", "Travel", &hours_ago(1)).await; // 85% of Travel
+    let p = wait_for_alerts(&env, &quiet, 1).await;
+    assert_eq!(p["alerts"][0]["type"], "budget_threshold", "{p}");
+
+    // At most one alert a day: both thresholds are kept, only the first is sent.
+    let capped = env.user("one-a-day", false).await;
+    send(env.put(&capped, "/alerts/preferences", &json!({"maxAlertsPerDay": 1}))).await;
+    send(env.put(&capped, "/profile/budget-preferences", &json!({"monthlySpendingLimit": 100}))).await;
+    spend(&env, &capped, "-85", "Groceries", &now()).await;
+    wait_for_alerts(&env, &capped, 1).await;
+    spend(&env, &capped, "-20", "Groceries", &now()).await;
+    let p = wait_for_alerts(&env, &capped, 2).await;
+    let sent = drain(&sqs, &q).await;
+    let capped_sent: Vec<_> = sent.iter().filter(|r| r.user_id.as_str() == capped.sub).collect();
+    assert_eq!(capped_sent.len(), 1, "{sent:?}");
+    assert_eq!(capped_sent[0].title, p["alerts"][1]["title"], "the first alert (80%) was sent: {p}");
+    let user = UserId::new(capped.sub.clone()).unwrap();
+    let stored = env.table.alerts(&user).await.unwrap();
+    assert_eq!(stored.iter().filter(|a| a.value.delivery_methods.is_empty()).count(), 1, "the other is kept in the app only");
+    assert!(stored.iter().all(|a| a.value.last_triggered.is_some()), "both handled: a retry sends nothing later");
+    assert_eq!(sent.iter().filter(|r| r.user_id.as_str() == quiet.sub).count(), 1, "the budget alert only");
+}

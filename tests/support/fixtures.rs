@@ -451,6 +451,7 @@ pub fn alert(u: &UserId, id: &str) -> BudgetAlert {
             consecutive_days: None,
         }),
         template: AlertTemplate { title: "Budget".into(), message: "80% used".into(), action_text: Some("View".into()), deep_link: None },
+        transaction_id: None,
         created_at: ts("2025-08-01T10:00:00Z"),
         updated_at: ts("2025-08-19T10:00:00Z"),
         ttl: None,

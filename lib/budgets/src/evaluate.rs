@@ -9,7 +9,7 @@
 //! again, a retry after a successful one does not.
 
 use crate::model::{notification_for, threshold_alert};
-use crate::period::MonthPeriod;
+use crate::period::{DayPeriod, MonthPeriod};
 use crate::spend::reached;
 use crate::store::BudgetStore;
 use expenzez_domain::entities::{AlertPreferences, BudgetAlert, BudgetStatus, NotificationRequest, PeriodType};
@@ -109,25 +109,42 @@ pub async fn evaluate<S: BudgetStore>(
                 Err(e) => return Err(e.into()),
             };
             if stored.0.last_triggered.is_none() {
-                hand_on(store, queue, &mut stored, &b.category, spent).await?;
+                let request = notification_for(&stored.0, &b.category, spent);
+                hand_on(store, queue, &mut stored, request).await?;
             }
         }
     }
     Ok(raised)
 }
 
-/// Sends the alert's notification (if there is a queue) and records it.
-async fn hand_on<S: BudgetStore>(
+/// Sends the alert's notification (if there is a queue) and records it,
+/// unless the user's `maxAlertsPerDay` alerts have already been handed on
+/// today (their local day): then the alert stays in the app only (no
+/// delivery methods) and is recorded as handled, so a retry does not send it later.
+pub(crate) async fn hand_on<S: BudgetStore>(
     store: &S,
     queue: Option<&NotificationQueue>,
     (alert, version): &mut (BudgetAlert, u64),
-    category: &str,
-    spent: expenzez_domain::Money,
+    request: NotificationRequest,
 ) -> Result<(), EvalError> {
-    if let Some(q) = queue {
-        q.send(&notification_for(alert, category, spent)).await?;
+    let user = alert.user_id.clone();
+    let now = store.now();
+    let max = store.alert_preferences(&user).await?.map(|p| p.value.max_alerts_per_day).unwrap_or(AlertPreferences::DEFAULT_MAX_PER_DAY);
+    let today = DayPeriod::containing(now);
+    let sent_today = store
+        .alerts(&user)
+        .await?
+        .iter()
+        .filter(|a| a.value.alert_id != alert.alert_id && !a.value.delivery_methods.is_empty())
+        .filter(|a| a.value.last_triggered.is_some_and(|t| today.contains(t)))
+        .count();
+    if sent_today >= max as usize {
+        tracing::info!(target: "budget_alert", user = %user, max, "daily alert limit reached: kept in the app only");
+        alert.delivery_methods.clear();
+    } else if let Some(q) = queue {
+        q.send(&request).await?;
     }
-    alert.last_triggered = Some(store.now());
+    alert.last_triggered = Some(now);
     match store.save_alert(alert, Condition::Version(*version)).await {
         Ok(v) => {
             *version = v;

@@ -9,7 +9,7 @@ use expenzez_domain::{Currency, Money, Timestamp};
 use rust_decimal::Decimal;
 
 /// Namespace of the budgets' and alerts' name-based (v5) UUIDs.
-const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6b0f_7c1e_2d4a_4e8b_9a51_3c7d_e2f4_a615);
+pub(crate) const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6b0f_7c1e_2d4a_4e8b_9a51_3c7d_e2f4_a615);
 
 /// How long an alert outlives the end of its period (the seed's optional TTL).
 pub const ALERT_RETENTION_DAYS: i64 = 90;
@@ -161,6 +161,7 @@ pub fn threshold_alert(user: &UserId, b: &UserBudget, period: &MonthPeriod, thre
             action_text: Some("View budget".into()),
             deep_link: Some(format!("expenzez://budgets/{}", b.budget_id)),
         },
+        transaction_id: None,
         created_at: now,
         updated_at: now,
         ttl: Some(ttl_after_days(period.next_start, ALERT_RETENTION_DAYS)),

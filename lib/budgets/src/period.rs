@@ -82,6 +82,23 @@ impl MonthPeriod {
     }
 }
 
+/// One local day `[start, next_start)` (what "per day" means to the user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayPeriod {
+    pub start: Timestamp,
+    pub next_start: Timestamp,
+}
+
+impl DayPeriod {
+    pub fn containing(t: Timestamp) -> Self {
+        let day = t.datetime().with_timezone(&BUDGET_TZ).date_naive();
+        Self { start: local_midnight(day), next_start: local_midnight(day.succ_opt().expect("in range")) }
+    }
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.start <= t && t < self.next_start
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +135,8 @@ mod tests {
         assert_eq!(p.next().month, YearMonth { year: 2027, month: 1 });
         assert_eq!(p.next().previous(), p);
         assert!(p.contains(p.start) && !p.contains(p.next_start));
+        // 23:30 UTC on 31 July is the local day of 1 August, which started at 23:00 UTC.
+        let d = DayPeriod::containing(ts("2026-07-31T23:30:00Z"));
+        assert_eq!((d.start, d.next_start), (ts("2026-07-31T23:00:00Z"), ts("2026-08-01T23:00:00Z")));
     }
 }

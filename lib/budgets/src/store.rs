@@ -6,7 +6,7 @@ use crate::spend::PeriodSpending;
 use expenzez_api::stores::Metered;
 use expenzez_domain::entities::{AlertPreferences, BudgetAlert, Entity, MonthlySummary, Transaction, UserBudget};
 use expenzez_domain::ids::{AlertId, BudgetId, UserId};
-use expenzez_domain::keys::{self, ItemKey};
+use expenzez_domain::keys::{self, Category, ItemKey};
 use expenzez_domain::time::YearMonth;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, Query, SortKey, StoreError, Table, TxAction, Versioned};
@@ -33,6 +33,16 @@ pub trait BudgetStore: Metered {
     /// The budgets of one shard of the sparse due index whose period ended before `now`.
     fn due_budgets(&self, shard: u32, now: Timestamp) -> impl Future<Output = R<Vec<(UserId, BudgetId)>>> + Send;
     fn save_budget(&self, budget: &UserBudget, condition: Condition) -> impl Future<Output = R<u64>> + Send;
+    /// At most `limit` of `user`'s transactions at or before `at`, newest
+    /// first: in `category` (GSI3), or in every category (GSI2). One page of
+    /// one Query: the large-transaction rule's bounded history.
+    fn transactions_before(
+        &self,
+        user: &UserId,
+        category: Option<&Category>,
+        at: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = R<Vec<Transaction>>> + Send;
 }
 
 async fn query_all<E: Entity>(table: &Table, q: &Query) -> R<Vec<Versioned<E>>> {
@@ -120,5 +130,18 @@ impl BudgetStore for Table {
     }
     async fn save_budget(&self, budget: &UserBudget, condition: Condition) -> R<u64> {
         self.put(budget, condition).await
+    }
+    async fn transactions_before(&self, user: &UserId, category: Option<&Category>, at: Timestamp, limit: u32) -> R<Vec<Transaction>> {
+        let q = match category {
+            // `CATEGORY#{category}#{timestamp}`: everything of the category up to `at`.
+            Some(c) => {
+                let prefix = keys::gsi3_category_prefix(c);
+                Query::index(user.as_str(), keys::Index::Gsi3, keys::user_pk(user)).between(prefix.clone(), format!("{prefix}{at}"))
+            }
+            // `{timestamp}#{transactionId}`: `{at}~` is above every id at `at`.
+            None => Query::index(user.as_str(), keys::Index::Gsi2, keys::user_pk(user))
+                .sort_key(SortKey::LessOrEqual(keys::gsi2_range(at, at).1)),
+        };
+        Ok(self.query_as::<Transaction>(&q.descending().limit(limit)).await?.items)
     }
 }

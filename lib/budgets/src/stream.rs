@@ -1,5 +1,7 @@
 //! The table's DynamoDB Stream → the alert evaluator (BudgetAlertEvaluatorFunction).
-//! The event source's filter lets only TRANSACTION items through; each batch
+//! The event source's filter lets only TRANSACTION items through; each new or
+//! changed transaction is checked against the user's history (the large
+//! transaction rule, [`crate::anomaly`]); the batch
 //! is reduced to the (user, period) pairs it touches, each evaluated once,
 //! and a pair that fails reports its records as batch item failures (their
 //! sequence numbers), so Lambda retries from the first of them.
@@ -59,6 +61,14 @@ pub async fn handle<S: BudgetStore>(store: &S, queue: Option<&NotificationQueue>
         }
     }
     let mut failures = Vec::new();
+    // Each new or changed transaction against the user's history (its own alert, once).
+    for r in &event.records {
+        let Some(c) = crate::anomaly::candidate(&r.change.new_image) else { continue };
+        if let Err(e) = crate::anomaly::check(store, queue, &c).await {
+            tracing::warn!(error = %e, "large transaction check failed; the record will be retried");
+            failures.push(r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone()));
+        }
+    }
     for ((user, period), seqs) in groups {
         if let Err(e) = evaluate(store, queue, &user, &period).await {
             tracing::warn!(error = %e, period = %period.label(), "budget alert evaluation failed; the records will be retried");
