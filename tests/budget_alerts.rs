@@ -125,7 +125,7 @@ async fn a_failed_hand_off_is_retried_and_sent_once() {
     send(env.put(&u, "/profile/budget-preferences", &json!({"monthlySpendingLimit": 10}))).await;
     spend(&env, &u, "-10", "Shopping", &now()).await; // 100%: two alerts
     let user = UserId::new(u.sub.clone()).unwrap();
-    let period = MonthPeriod::containing(env.table.now());
+    let period = expenzez_budgets::period::Period::from(MonthPeriod::containing(env.table.now()));
     // The queue is missing: the alerts are stored, the evaluation fails (the stream retries it).
     let (sqs, good) = queue().await;
     let missing = NotificationQueue::new(sqs.clone(), format!("{}-missing", good.url()));
@@ -283,4 +283,119 @@ async fn alert_preferences_are_honoured_disabled_kinds_and_the_daily_limit() {
     assert_eq!(stored.iter().filter(|a| a.value.delivery_methods.is_empty()).count(), 1, "the other is kept in the app only");
     assert!(stored.iter().all(|a| a.value.last_triggered.is_some()), "both handled: a retry sends nothing later");
     assert_eq!(sent.iter().filter(|r| r.user_id.as_str() == quiet.sub).count(), 1, "the budget alert only");
+}
+
+fn budget_view<'a>(list: &'a Value, category: &str) -> &'a Value {
+    list["budgets"].as_array().unwrap().iter().find(|b| b["category"] == category).unwrap_or_else(|| panic!("no {category} in {list}"))
+}
+
+#[tokio::test]
+async fn a_weekly_budget_runs_monday_to_sunday_local_alerts_in_its_week_and_rolls_over() {
+    // Wednesday 15 July 2026 (BST): the week started at 00:00 BST on Monday 13 July.
+    let clock = Arc::new(FixedClock::new(Timestamp::parse("2026-07-15T12:00:00Z").unwrap()));
+    let env = ApiEnv::start_with_budget_stream(fresh_table_with_clock(clock.clone()).await, None).await;
+    let u = env.user("weekly", false).await;
+    let (s, _, b) = send(env.put(
+        &u,
+        "/profile/budget-preferences",
+        &json!({"categoryBudgets": {"Groceries": 50}, "budgetOptions": {"Groceries": {"period": "weekly", "rolloverUnspent": true}}}),
+    ))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["budgetPreferences"]["budgetOptions"]["Groceries"], json!({"period": "weekly", "rolloverUnspent": true}));
+    spend(&env, &u, "-10", "Groceries", "2026-07-12T22:30:00Z").await; // 23:30 BST on Sunday: last week
+    spend(&env, &u, "-20", "Groceries", "2026-07-12T23:30:00Z").await; // 00:30 BST on Monday: this week
+    spend(&env, &u, "-7", "Groceries", "2026-07-19T23:30:00Z").await; // 00:30 BST next Monday: next week
+    let (_, _, list) = send(env.get(&u, "/budgets")).await;
+    let g = budget_view(&list, "Groceries");
+    assert_eq!(g["period"], "weekly");
+    assert_eq!(g["currentSpent"].to_string(), "20.0", "{g}");
+    assert_eq!(g["progress"].to_string(), "40");
+    assert_eq!(g["startDate"], "2026-07-12T23:00:00.000Z");
+    assert_eq!(g["endDate"], "2026-07-19T22:59:59.999Z");
+
+    spend(&env, &u, "-22", "Groceries", "2026-07-15T10:00:00Z").await; // 42 of 50: the week's 80%
+    let p = wait_for_alerts(&env, &u, 1).await;
+    assert!(p["alerts"][0]["message"].as_str().unwrap().contains("£42.00 of your £50.00 Groceries budget this week"), "{p}");
+
+    // Due at the end of the week, not before.
+    assert_eq!(rollover::run(&env.table).await.unwrap().due, 0);
+    clock.advance_seconds(Timestamp::parse("2026-07-20T00:00:00Z").unwrap().epoch_seconds() - clock_now(&env));
+    let report = rollover::run(&env.table).await.unwrap();
+    assert_eq!((report.due, report.rolled), (1, 1));
+    let user = UserId::new(u.sub.clone()).unwrap();
+    let b = env.table.budgets(&user).await.unwrap().remove(0).value;
+    assert_eq!(b.history.len(), 1);
+    assert_eq!((b.history[0].period.as_str(), b.history[0].budgeted.minor(), b.history[0].spent.minor()), ("2026-W29", 5_000, 4_200));
+    assert_eq!(b.carried_over.minor(), 800, "the £8 unspent");
+    assert_eq!(b.period.start_date.to_string(), "2026-07-19T23:00:00.000Z");
+    assert_eq!(b.spent.minor(), 700);
+
+    let (_, _, list) = send(env.get(&u, "/budgets")).await;
+    let g = budget_view(&list, "Groceries");
+    assert_eq!((g["amount"].to_string().as_str(), g["rolledOverAmount"].to_string().as_str()), ("58.0", "8.0"), "{g}");
+    assert_eq!(g["currentSpent"].to_string(), "7.0");
+    assert_eq!(g["startDate"], "2026-07-19T23:00:00.000Z");
+    // 47 of this week's 58 (81%): the new week alerts again.
+    spend(&env, &u, "-40", "Groceries", "2026-07-19T23:50:00Z").await;
+    let p = wait_for_alerts(&env, &u, 2).await;
+    assert!(p["alerts"][0]["message"].as_str().unwrap().contains("£47.00 of your £58.00"), "{p}");
+}
+
+#[tokio::test]
+async fn unspent_money_rolls_over_where_the_budget_says_so() {
+    let clock = Arc::new(FixedClock::new(Timestamp::parse("2026-07-15T12:00:00Z").unwrap()));
+    let env = ApiEnv::start_with_budget_stream(fresh_table_with_clock(clock.clone()).await, None).await;
+    let u = env.user("saver", false).await;
+    let (s, _, b) = send(env.put(
+        &u,
+        "/profile/budget-preferences",
+        &json!({
+            "monthlySpendingLimit": 500,
+            "categoryBudgets": {"Transport": 100, "Travel": 100, "Shopping": 100},
+            "budgetOptions": {"Transport": {"rolloverUnspent": true}, "Travel": {"rolloverUnspent": true}, "all": {"rolloverUnspent": true}}
+        }),
+    ))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["budgetPreferences"]["budgetOptions"]["Shopping"], json!({"period": "monthly", "rolloverUnspent": false}));
+    // The main budget cannot be weekly; options must name a budget.
+    let (s, _, e) = send(env.put(&u, "/profile/budget-preferences", &json!({"budgetOptions": {"all": {"period": "weekly"}}}))).await;
+    assert_eq!(s, 422, "{e}");
+    let (s, _, e) = send(env.put(&u, "/profile/budget-preferences", &json!({"budgetOptions": {"Pets": {"rolloverUnspent": true}}}))).await;
+    assert_eq!(s, 422, "{e}");
+    let (s, _, _) =
+        send(env.put(&u, "/profile/budget-preferences", &json!({"budgetOptions": {"Travel": {"period": "fortnightly"}}}))).await;
+    assert_eq!(s, 422);
+
+    spend(&env, &u, "-30", "Transport", "2026-07-10T12:00:00Z").await;
+    spend(&env, &u, "-120", "Travel", "2026-07-11T12:00:00Z").await; // overspent: carries nothing
+    spend(&env, &u, "-40", "Shopping", "2026-07-12T12:00:00Z").await; // no rollover: carries nothing
+    clock.advance_seconds(Timestamp::parse("2026-08-01T00:30:00Z").unwrap().epoch_seconds() - clock_now(&env));
+    assert_eq!(rollover::run(&env.table).await.unwrap().rolled, 4);
+    let (_, _, list) = send(env.get(&u, "/budgets")).await;
+    let amounts = |list: &Value, c: &str| {
+        let b = budget_view(list, c);
+        (b["amount"].to_string(), b["rolledOverAmount"].to_string())
+    };
+    assert_eq!(amounts(&list, "Transport"), ("170.0".into(), "70.0".into()), "{list}");
+    assert_eq!(amounts(&list, "Travel"), ("100.0".into(), "0.0".into()));
+    assert_eq!(amounts(&list, "Shopping"), ("100.0".into(), "0.0".into()));
+    assert_eq!(amounts(&list, "all"), ("810.0".into(), "310.0".into()), "500 - 190 spent");
+    assert_eq!(list["summary"]["totalBudget"].to_string(), "810.0");
+    let user = UserId::new(u.sub.clone()).unwrap();
+    let transport = env.table.budgets(&user).await.unwrap().into_iter().find(|b| b.value.category == "Transport").unwrap().value;
+    assert_eq!(transport.history[0].period, "2026-07");
+    assert_eq!((transport.history[0].budgeted.minor(), transport.history[0].spent.minor()), (10_000, 3_000));
+
+    // A month without spending carries its whole allowance on; then the setting is turned off.
+    clock.advance_seconds(Timestamp::parse("2026-09-01T00:30:00Z").unwrap().epoch_seconds() - clock_now(&env));
+    rollover::run(&env.table).await.unwrap();
+    let (_, _, list) = send(env.get(&u, "/budgets")).await;
+    assert_eq!(amounts(&list, "Transport"), ("270.0".into(), "170.0".into()), "{list}");
+    let (s, _, _) =
+        send(env.put(&u, "/profile/budget-preferences", &json!({"budgetOptions": {"Transport": {"rolloverUnspent": false}}}))).await;
+    assert_eq!(s, 200);
+    let (_, _, list) = send(env.get(&u, "/budgets")).await;
+    assert_eq!(amounts(&list, "Transport"), ("100.0".into(), "0.0".into()));
 }

@@ -428,6 +428,8 @@ pub fn budget(u: &UserId, id: &str) -> UserBudget {
             best_month: Some("2025-03".into()),
             worst_month: None,
         },
+        rollover_unspent: true,
+        carried_over: Money::from_minor(1_250),
     }
 }
 

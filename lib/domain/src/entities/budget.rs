@@ -109,9 +109,22 @@ pub struct UserBudget {
     pub updated_at: Timestamp,
     pub last_calculated: Timestamp,
     pub performance: BudgetPerformance,
+    /// Beyond the seed (which has no such setting): whether what is left
+    /// unspent at the end of a period is added to the next period's allowance.
+    #[serde(default)]
+    pub rollover_unspent: bool,
+    /// Beyond the seed: what the current period received from the one before
+    /// (zero unless `rolloverUnspent`).
+    #[serde(default)]
+    pub carried_over: Money,
 }
 
 impl UserBudget {
+    /// What the current period may spend: the limit plus what was carried over.
+    pub fn allowance(&self) -> Money {
+        self.limit.checked_add(self.carried_over).unwrap_or(self.limit)
+    }
+
     /// Whether the daily rollover opens its next period (and so whether it is
     /// in the sparse due index).
     pub fn rolls_over(&self) -> bool {
