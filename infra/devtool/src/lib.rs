@@ -402,7 +402,7 @@ pub fn demo_budgets(user: &UserId, transactions: &[Transaction], until: Timestam
     use expenzez_budgets::spend::{PeriodSpending, ALL_CATEGORIES};
     let now = until.plus_seconds(-1);
     let period = expenzez_budgets::MonthPeriod::containing(now);
-    let spending = PeriodSpending::recompute(&period, transactions).expect("demo totals are in range");
+    let spending = PeriodSpending::recompute(&period.into(), transactions).expect("demo totals are in range");
     // Whole pounds, at least `min`.
     let sized = |spent: Money, percent: i64, min: i64| Money::from_minor((spent.minor() * 100 / percent / 100 * 100).max(min));
     let spent = |c: &str| spending.spent(c, &[]).expect("in range");
@@ -422,6 +422,8 @@ pub fn demo_budgets(user: &UserId, transactions: &[Transaction], until: Timestam
                     limit,
                     currency: Currency::gbp(),
                     thresholds: thresholds(80),
+                    kind: expenzez_domain::entities::PeriodType::Monthly,
+                    rollover_unspent: false,
                 },
                 now,
             );

@@ -4,9 +4,11 @@
 //! those of its last hour that belong to the next local month (both empty in
 //! winter). Spending is per category net of refunds (debits minus credits),
 //! never below zero, so a refund lowers what a budget has spent and income in
-//! another category never does.
+//! another category never does. A week's figures are its transactions (one
+//! bounded Query by date). Budgets are in the summaries' base currency (GBP):
+//! transactions in another currency are never added to them.
 
-use crate::period::MonthPeriod;
+use crate::period::Period;
 use expenzez_domain::entities::{MonthlySummary, Totals, Transaction, UserBudget};
 use expenzez_domain::Money;
 use rust_decimal::Decimal;
@@ -35,6 +37,11 @@ fn add_totals(into: &mut Totals, t: &Totals, sign: i64) -> Result<(), OutOfRange
     Ok(())
 }
 
+/// Whether a transaction is in the budgets' (the summaries' base) currency.
+fn in_base(t: &Transaction) -> bool {
+    t.currency.as_str() == MonthlySummary::BASE_CURRENCY
+}
+
 fn totals_of(t: &Transaction) -> Totals {
     if t.amount.is_negative() {
         Totals { debit: t.amount.abs(), debit_count: 1, ..Totals::default() }
@@ -54,20 +61,20 @@ impl PeriodSpending {
         for (cat, t) in summary.map(|s| &s.by_category).into_iter().flatten() {
             s.apply(cat, t, 1)?;
         }
-        for t in entering {
+        for t in entering.iter().filter(|t| in_base(t)) {
             s.apply(t.category.primary.as_str(), &totals_of(t), 1)?;
         }
-        for t in leaving {
+        for t in leaving.iter().filter(|t| in_base(t)) {
             s.apply(t.category.primary.as_str(), &totals_of(t), -1)?;
         }
         Ok(s)
     }
 
-    /// The same figures recomputed from the transactions themselves (what
-    /// the invariant is checked against).
-    pub fn recompute<'a>(period: &MonthPeriod, txns: impl IntoIterator<Item = &'a Transaction>) -> Result<Self, OutOfRange> {
+    /// The figures of `period` from its transactions (a week's, read by date;
+    /// and what the invariant is checked against).
+    pub fn recompute<'a>(period: &Period, txns: impl IntoIterator<Item = &'a Transaction>) -> Result<Self, OutOfRange> {
         let mut s = Self::default();
-        for t in txns.into_iter().filter(|t| period.contains(t.timestamp)) {
+        for t in txns.into_iter().filter(|t| period.contains(t.timestamp) && in_base(t)) {
             s.apply(t.category.primary.as_str(), &totals_of(t), 1)?;
         }
         Ok(s)
