@@ -168,7 +168,7 @@ async fn transaction_lifecycle_moves_the_summary() {
     assert_eq!(s["totalCredit"].as_f64(), Some(2500.0));
     assert_eq!(s["balance"].as_f64(), Some(2467.66));
     assert_eq!(s["monthsWithData"], json!(["2025-08"]));
-    assert_eq!(s["byCategory"]["eating_out"]["debit"].as_f64(), Some(12.34));
+    assert_eq!(s["byCategory"]["Food & Dining"]["debit"].as_f64(), Some(12.34));
     assert_eq!(s["firstTransactionDate"], "2025-08-01T12:00:00.000Z");
 
     let (st, h, b) = send(env.get(&u, &format!("/transactions/{id}"))).await;
@@ -185,7 +185,7 @@ async fn transaction_lifecycle_moves_the_summary() {
     assert!(aug["byCategory"].get("eating_out").is_none(), "{aug}");
     assert_eq!(aug["monthTotals"]["debit"].as_f64(), Some(20.0));
     let sep = month(&send(env.get(&u, "/transactions/summary?month=2025-09")).await.2);
-    assert_eq!(sep["byCategory"]["groceries"]["debit"].as_f64(), Some(15.0));
+    assert_eq!(sep["byCategory"]["Groceries"]["debit"].as_f64(), Some(15.0));
     assert_eq!(sep["monthsWithData"], json!(["2025-08", "2025-09"]));
 
     // Invalid update: 422, nothing changes.
