@@ -24,42 +24,9 @@ pub enum EvalError {
     Queue(String),
 }
 
-/// Where new alerts are handed on for delivery.
-#[derive(Debug, Clone)]
-pub struct NotificationQueue {
-    client: aws_sdk_sqs::Client,
-    url: String,
-}
-
-impl NotificationQueue {
-    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        Self { client, url: url.into() }
-    }
-    /// The queue named by `NOTIFICATION_QUEUE_URL` (endpoint from the
-    /// environment: `AWS_ENDPOINT_URL_SQS` locally); `None` when it is not set.
-    pub async fn from_env() -> Option<Self> {
-        let url = std::env::var("NOTIFICATION_QUEUE_URL").ok().filter(|u| !u.trim().is_empty())?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        Some(Self::new(aws_sdk_sqs::Client::new(&sdk), url))
-    }
-    pub fn client(&self) -> &aws_sdk_sqs::Client {
-        &self.client
-    }
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-    pub async fn send(&self, request: &NotificationRequest) -> Result<(), EvalError> {
-        let body = serde_json::to_string(request).map_err(|e| EvalError::Queue(e.to_string()))?;
-        self.client
-            .send_message()
-            .queue_url(&self.url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| EvalError::Queue(aws_sdk_sqs::error::DisplayErrorContext(&e).to_string()))?;
-        Ok(())
-    }
-}
+/// Where new alerts are handed on for delivery: the notification queue,
+/// through the one sender.
+pub type NotificationQueue = expenzez_store::JsonQueue<NotificationRequest>;
 
 /// Raises the alerts `user`'s spending in `period` calls for. Returns the
 /// ids of the alerts raised by this call (none when they already existed).
@@ -125,7 +92,7 @@ async fn hand_on<S: BudgetStore>(
     spent: expenzez_domain::Money,
 ) -> Result<(), EvalError> {
     if let Some(q) = queue {
-        q.send(&notification_for(alert, category, spent)).await?;
+        q.send_all(&[notification_for(alert, category, spent)]).await.map_err(|e| EvalError::Queue(e.to_string()))?;
     }
     alert.last_triggered = Some(store.now());
     match store.save_alert(alert, Condition::Version(*version)).await {
