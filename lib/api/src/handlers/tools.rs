@@ -108,7 +108,7 @@ pub async fn similar<S: TransactionListStore>(store: S, ctx: Ctx) -> Result<Repl
         .iter()
         .filter(|t| exclude.as_deref() != Some(t.transaction_id.as_str()))
         // Compared as the app names them (`transport` is `Transportation`).
-        .filter(|t| !new_category.as_deref().is_some_and(|c| category::canonical(c) == category::canonical(t.category.primary.as_str())))
+        .filter(|t| new_category.as_deref().is_none_or(|c| category::canonical(c) != category::canonical(t.category.primary.as_str())))
         .map(|t| SimilarView {
             id: t.transaction_id.to_string(),
             merchant: t.merchant.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
