@@ -108,6 +108,7 @@ pub fn connection(u: &UserId, id: &str) -> BankConnection {
             sync_count: 40,
             error_count: 1,
         },
+        consent_reminded: None,
     }
 }
 

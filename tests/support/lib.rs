@@ -167,6 +167,24 @@ impl ApiEnv {
         Self::start_with(table, banking).await
     }
 
+    /// [`ApiEnv::start_with_bank`], the sync and the bank callback sending
+    /// their notification requests to `notifications`.
+    pub async fn start_with_bank_notifying(
+        provider: expenzez_banking::lambda::AnyProvider,
+        notifications: expenzez_banking::notices::NotificationQueue,
+    ) -> ApiEnv {
+        let table = fresh_table().await;
+        let mut banking = expenzez_local_api::banking(&table, provider);
+        banking.settings = Arc::new(expenzez_banking::SyncSettings { notifications: Some(notifications), ..Default::default() });
+        let name = format!("test-sync-{}", uuid::Uuid::new_v4().simple());
+        let queue = expenzez_local_api::sync_queue::create(&name).await.unwrap();
+        // Runs for the rest of the test process.
+        let _worker =
+            expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
+        banking.queue = Some(Arc::new(queue));
+        Self::start_with(table, banking).await
+    }
+
     /// With the table's stream polled and handed to the budget alert
     /// evaluator, as the template's event source mapping does; new alerts go
     /// to `queue`.

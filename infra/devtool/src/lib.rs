@@ -120,6 +120,7 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
             institution_consent: None,
         },
         stats: ConnectionStats { total_accounts: 2, last_successful_sync: Some(until), sync_count: 1, error_count: 0 },
+        consent_reminded: None,
     };
 
     let mk_account = |id: &str, name: &str, kind: AccountType, current: i64, masked: &str| BankAccount {
