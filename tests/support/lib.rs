@@ -316,3 +316,20 @@ pub async fn summary_mismatch(
         (!got.same_totals(&want)).then(|| format!("month {m}: stored {:?} != recomputed {:?}", got.totals, want.totals))
     })
 }
+
+/// The last code the local Cognito front "emailed" (logged, target
+/// `local_cognito`) for `purpose` (`sign_up`, `reset_password`) to the user
+/// `sub`, from logs captured with [`capture_logs`]; every such code, oldest
+/// first, with [`logged_codes`].
+pub fn logged_code(logs: &std::sync::Mutex<Vec<u8>>, purpose: &str, sub: &str) -> Option<String> {
+    logged_codes(logs, purpose, sub).pop()
+}
+
+pub fn logged_codes(logs: &std::sync::Mutex<Vec<u8>>, purpose: &str, sub: &str) -> Vec<String> {
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "local_cognito" && v["fields"]["purpose"] == purpose && v["fields"]["sub"] == sub)
+        .filter_map(|v| v["fields"]["code"].as_str().map(str::to_string))
+        .collect()
+}

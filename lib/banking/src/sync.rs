@@ -20,12 +20,14 @@ use crate::notices::{self, NotificationQueue};
 use crate::provider::*;
 use crate::store::SyncStore;
 use expenzez_api::ledger::{apply_batch, BatchError, Change};
+use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::{
     AccountProvider, AccountStatus, Balance, BankAccount, BankConnection, ConnectionStatus, Merchant, SyncError as LastError, SyncOutcome,
     SyncRun, Transaction, TransactionCategory, TransactionSource, TransactionSummary, TransactionType,
 };
 use expenzez_domain::ids::{AccountId, ConnectionId, TransactionId, UserId};
 use expenzez_domain::keys::Category;
+use expenzez_domain::merchant;
 use expenzez_domain::money::Money;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, StoreError, Versioned};
@@ -528,12 +530,24 @@ fn keyed(txns: &[ProviderTransaction], pending: bool) -> Vec<(String, &ProviderT
         .collect()
 }
 
-fn provider_category(t: &ProviderTransaction) -> Category {
-    t.transaction_classification
-        .first()
-        .and_then(|c| Category::new(c).ok())
-        .or_else(|| Category::new(&t.transaction_category.to_ascii_lowercase()).ok())
-        .unwrap_or_else(|| Category::new("other").expect("valid"))
+/// The app's category of a fetched transaction (APP-CONTRACT "Categories"):
+/// TrueLayer's classification mapped into the one taxonomy; where it says
+/// nothing ("Uncategorized", a bare `PURCHASE`), the keyword rules on the
+/// merchant and description; else `Other`.
+pub fn provider_category(t: &ProviderTransaction) -> Category {
+    let said = AppCategory::from_truelayer(&t.transaction_classification, &t.transaction_category);
+    let known = said.filter(|c| *c != AppCategory::Other).or_else(|| {
+        let text = format!("{} {}", t.merchant_name.as_deref().unwrap_or_default(), t.description);
+        merchant::keyword_category(&text)
+    });
+    known.or(said).unwrap_or(AppCategory::Other).category()
+}
+
+/// The provider's own word for the category, as it sent it (kept beside the
+/// mapped one): the classification's class, else `transaction_category`.
+fn provider_word(t: &ProviderTransaction) -> String {
+    let word = t.transaction_classification.first().unwrap_or(&t.transaction_category);
+    word.trim().chars().take(64).collect()
 }
 
 fn transaction_type(t: &ProviderTransaction) -> TransactionType {
@@ -576,7 +590,7 @@ fn to_transaction(
             secondary: t.transaction_classification.get(1).cloned(),
             confidence: 1.0,
             user_modified: false,
-            provider_primary: Some(cat.as_str().to_string()),
+            provider_primary: Some(provider_word(t)),
         },
         merchant: t.merchant_name.clone().map(|name| Merchant { name, category: None, logo: None, location: None }),
         transaction_type: transaction_type(t),

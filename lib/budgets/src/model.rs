@@ -21,7 +21,7 @@ pub fn main_budget_id() -> BudgetId {
 
 /// A category budget's id: one per category (compared case-insensitively).
 pub fn category_budget_id(category: &str) -> BudgetId {
-    let name = format!("budget:category:{}", category.to_lowercase());
+    let name = format!("budget:category:{}", crate::spend::category_key(category));
     BudgetId::new(uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()).expect("a UUID is a valid id")
 }
 

@@ -9,6 +9,7 @@
 //! transactions in another currency are never added to them.
 
 use crate::period::Period;
+use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::{MonthlySummary, Totals, Transaction, UserBudget};
 use expenzez_domain::Money;
 use rust_decimal::Decimal;
@@ -50,9 +51,16 @@ fn totals_of(t: &Transaction) -> Totals {
     }
 }
 
+/// How categories are compared: the app's name for a known one (so a
+/// budget on `transport` counts `Transportation`), lower-cased; another
+/// name lower-cased.
+pub fn category_key(category: &str) -> String {
+    AppCategory::from_name(category).map_or_else(|| category.to_lowercase(), |c| c.name().to_lowercase())
+}
+
 impl PeriodSpending {
     fn apply(&mut self, category: &str, t: &Totals, sign: i64) -> Result<(), OutOfRange> {
-        add_totals(self.by_category.entry(category.to_lowercase()).or_default(), t, sign)
+        add_totals(self.by_category.entry(category_key(category)).or_default(), t, sign)
     }
 
     /// The local month from its UTC month's summary and the two boundary windows.
@@ -83,8 +91,7 @@ impl PeriodSpending {
     /// What a budget on `category` (plus `subcategories`) has spent.
     pub fn spent(&self, category: &str, subcategories: &[String]) -> Result<Money, OutOfRange> {
         let all = category.eq_ignore_ascii_case(ALL_CATEGORIES);
-        let wanted: Vec<String> =
-            std::iter::once(category).chain(subcategories.iter().map(String::as_str)).map(str::to_lowercase).collect();
+        let wanted: Vec<String> = std::iter::once(category).chain(subcategories.iter().map(String::as_str)).map(category_key).collect();
         let mut spent = Money::ZERO;
         // Net per category, never below zero: income in one category does not
         // offset spending in another.

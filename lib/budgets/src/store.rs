@@ -63,7 +63,8 @@ async fn window(table: &Table, user: &UserId, from: Timestamp, to: Timestamp) ->
     let last = Timestamp::from_millis(to.millis() - 1).ok_or_else(|| StoreError::Invalid("timestamp out of range".into()))?;
     let (lo, hi) = keys::gsi2_range(from, last);
     let q = Query::index(user.as_str(), keys::Index::Gsi2, keys::user_pk(user)).sort_key(SortKey::Between(lo, hi));
-    table.query_all_as::<Transaction>(&q).await
+    // Typed reads: an old item comes back upgraded (its category canonical).
+    Ok(query_all::<Transaction>(table, &q).await?.into_iter().map(|v| v.value).collect())
 }
 
 /// Midnight UTC on the 1st of a calendar month.

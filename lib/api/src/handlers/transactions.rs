@@ -8,6 +8,7 @@ use crate::json::{Amount, JsonMoney};
 use crate::ledger;
 use crate::request::Ctx;
 use crate::stores::{LedgerStore, TransactionListStore};
+use expenzez_domain::category;
 use expenzez_domain::cursor::{self, CursorScope, Position};
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, TransactionId, UserId};
@@ -170,7 +171,7 @@ impl NewTransaction {
             errors.push(FieldError::new("amount", "must not be zero"));
         }
         let description = check_text(&mut errors, "description", &self.description, 200, true);
-        let category = Category::new(&self.category).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok();
+        let category = category::parse(&self.category).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok();
         let timestamp = match &self.date {
             Some(d) => parse_date(&mut errors, "date", d, now),
             None => Some(now),
@@ -291,7 +292,7 @@ impl TransactionUpdate {
         let category = self
             .category
             .as_deref()
-            .and_then(|c| Category::new(c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
+            .and_then(|c| category::parse(c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
         let date = self.date.as_deref().and_then(|d| parse_date(&mut errors, "date", d, now));
         let tags = check_tags(&mut errors, &self.tags);
         if !errors.is_empty() {
@@ -411,7 +412,8 @@ impl ListRequest {
         let category = ctx
             .query("category")
             .filter(|c| !c.trim().is_empty() && c != "all")
-            .and_then(|c| Category::new(&c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
+            // Case-insensitive, through the aliases: `transport` finds `Transportation`.
+            .and_then(|c| category::parse(&c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
         let kind = ctx.query("type").filter(|t| t != "all").and_then(|t| match t.as_str() {
             "debit" => Some(AppType::Debit),
             "credit" => Some(AppType::Credit),

@@ -12,6 +12,7 @@ use crate::store::BudgetStore;
 use expenzez_api::error::FieldError;
 use expenzez_api::json::{Amount, JsonMoney};
 use expenzez_api::{ApiError, Ctx, Reply};
+use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::{AlertPreferences, Entity, PeriodType, UserBudget};
 use expenzez_domain::ids::UserId;
 use expenzez_domain::keys::Category;
@@ -136,6 +137,8 @@ impl BudgetPreferencesUpdate {
             for (name, m) in map {
                 let field = format!("categoryBudgets.{name}");
                 let m = amount(&mut errors, &field, m.0);
+                // A known name is stored as the app's own (`transport` → `Transportation`).
+                let name = AppCategory::from_name(&name).map_or(name, |c| c.name().to_string());
                 match Category::new(&name) {
                     Err(_) => errors.push(FieldError::new(field, "a category is 1 to 64 characters without '#'")),
                     Ok(c) if c.as_str().eq_ignore_ascii_case(ALL_CATEGORIES) => {

@@ -1,4 +1,5 @@
 use super::{ttl_after_days, Entity};
+use crate::category;
 use crate::ids::{AccountId, ConnectionId, TransactionId, UserId};
 use crate::keys::{gsi1_sync_due, gsi2_transaction, gsi3_consent_due, gsi3_transaction, Category, IndexKey, ItemKey};
 use crate::mask;
@@ -340,6 +341,14 @@ pub struct Transaction {
 
 impl Entity for Transaction {
     const ENTITY_TYPE: &'static str = "TRANSACTION";
+    /// 2: `category.primary` is one of the app's names ([`crate::category`]);
+    /// version 1 stored whatever the writer used (`transport`, `Eating out`).
+    const SCHEMA_VERSION: u32 = 2;
+    fn upgrade(&mut self, from: u32) {
+        if from < 2 {
+            self.category.primary = category::upgrade(&self.category.primary);
+        }
+    }
     fn item_key(&self) -> ItemKey {
         ItemKey::Transaction(self.user_id.clone(), self.transaction_id.clone())
     }
