@@ -378,13 +378,13 @@ async fn unspent_money_rolls_over_where_the_budget_says_so() {
         let b = budget_view(list, c);
         (b["amount"].to_string(), b["rolledOverAmount"].to_string())
     };
-    assert_eq!(amounts(&list, "Transport"), ("170.0".into(), "70.0".into()), "{list}");
+    assert_eq!(amounts(&list, "Transportation"), ("170.0".into(), "70.0".into()), "{list}");
     assert_eq!(amounts(&list, "Travel"), ("100.0".into(), "0.0".into()));
     assert_eq!(amounts(&list, "Shopping"), ("100.0".into(), "0.0".into()));
     assert_eq!(amounts(&list, "all"), ("810.0".into(), "310.0".into()), "500 - 190 spent");
     assert_eq!(list["summary"]["totalBudget"].to_string(), "810.0");
     let user = UserId::new(u.sub.clone()).unwrap();
-    let transport = env.table.budgets(&user).await.unwrap().into_iter().find(|b| b.value.category == "Transport").unwrap().value;
+    let transport = env.table.budgets(&user).await.unwrap().into_iter().find(|b| b.value.category == "Transportation").unwrap().value;
     assert_eq!(transport.history[0].period, "2026-07");
     assert_eq!((transport.history[0].budgeted.minor(), transport.history[0].spent.minor()), (10_000, 3_000));
 
@@ -392,10 +392,10 @@ async fn unspent_money_rolls_over_where_the_budget_says_so() {
     clock.advance_seconds(Timestamp::parse("2026-09-01T00:30:00Z").unwrap().epoch_seconds() - clock_now(&env));
     rollover::run(&env.table).await.unwrap();
     let (_, _, list) = send(env.get(&u, "/budgets")).await;
-    assert_eq!(amounts(&list, "Transport"), ("270.0".into(), "170.0".into()), "{list}");
+    assert_eq!(amounts(&list, "Transportation"), ("270.0".into(), "170.0".into()), "{list}");
     let (s, _, _) =
         send(env.put(&u, "/profile/budget-preferences", &json!({"budgetOptions": {"Transport": {"rolloverUnspent": false}}}))).await;
     assert_eq!(s, 200);
     let (_, _, list) = send(env.get(&u, "/budgets")).await;
-    assert_eq!(amounts(&list, "Transport"), ("100.0".into(), "0.0".into()));
+    assert_eq!(amounts(&list, "Transportation"), ("100.0".into(), "0.0".into()));
 }

@@ -172,6 +172,8 @@ impl BudgetPreferencesUpdate {
         let mut options = BTreeMap::new();
         for (name, o) in self.budget_options.unwrap_or_default() {
             let field = format!("budgetOptions.{name}");
+            // Named like `categoryBudgets`: a known name is the app's own (`transport` → `Transportation`).
+            let name = AppCategory::from_name(&name).map_or(name, |c| c.name().to_string());
             if name.eq_ignore_ascii_case(ALL_CATEGORIES) && o.period == Some(PeriodChoice::Weekly) {
                 errors.push(FieldError::new(field, "the main budget is monthly (monthlySpendingLimit)"));
             } else if options.insert(name.to_lowercase(), o).is_some() {
