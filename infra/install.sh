@@ -6,6 +6,7 @@
 #     -> .local/dynamodb/DynamoDBLocal.jar, .local/dynamodb/DynamoDBLocal_lib/
 #   - a Python venv with moto[server], cfn-lint, aws-sam-cli, cargo-lambda (+ziglang),
 #     awscli, pinned in infra/requirements.txt -> .local/venv
+#   - schemathesis (the API fuzz test), pinned in infra/fuzz-requirements.txt -> .local/fuzz-venv
 # A second run finds everything in place and returns in well under a second.
 set -euo pipefail
 
@@ -15,6 +16,8 @@ CACHE="$LOCAL/cache"
 DDB_DIR="$LOCAL/dynamodb"
 VENV="$LOCAL/venv"
 REQUIREMENTS="$REPO/infra/requirements.txt"
+FUZZ_VENV="$LOCAL/fuzz-venv"
+FUZZ_REQUIREMENTS="$REPO/infra/fuzz-requirements.txt"
 
 # DynamoDB Local 1.25.1 ships in this release of the npm package.
 DDB_SIM_VERSION="2.9.30"
@@ -91,38 +94,47 @@ else
     log "DynamoDB Local: installed into ${DDB_DIR#"$REPO"/}"
 fi
 
-# --- Python venv ---------------------------------------------------------------
-# The marker names the requirements and the interpreter, so changing either reinstalls.
-req_hash="$( { cat "$REQUIREMENTS"; "$PYTHON" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)"
-marker="$VENV/.installed-$req_hash"
-if [ -f "$marker" ] && "$VENV/bin/python" -c '' 2>/dev/null; then
-    log "python venv: present (${VENV#"$REPO"/})"
-else
-    if ! "$VENV/bin/python" -c '' 2>/dev/null; then
-        rm -rf "$VENV"
-        if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+# --- Python venvs -------------------------------------------------------------
+# install_venv DIR REQUIREMENTS LABEL: a venv at DIR with exactly the pinned
+# REQUIREMENTS. The marker names the requirements and the interpreter, so
+# changing either reinstalls.
+install_venv() {
+    local venv="$1" requirements="$2" label="$3" req_hash marker
+    req_hash="$( { cat "$requirements"; "$PYTHON" -c 'import sys; print(sys.version)'; } | sha256sum | cut -c1-16)"
+    marker="$venv/.installed-$req_hash"
+    if [ -f "$marker" ] && "$venv/bin/python" -c '' 2>/dev/null; then
+        log "$label: present (${venv#"$REPO"/})"
+        return
+    fi
+    if ! "$venv/bin/python" -c '' 2>/dev/null; then
+        rm -rf "$venv"
+        if ! "$PYTHON" -m venv "$venv" 2>/dev/null; then
             log "python venv module missing: installing python3-venv with apt"
-            rm -rf "$VENV"
+            rm -rf "$venv"
             apt_install python3-venv
-            "$PYTHON" -m venv "$VENV"
+            "$PYTHON" -m venv "$venv"
         fi
     fi
-    rm -f "$VENV"/.installed-*
-    log "python venv: pip install -r infra/requirements.txt (first time takes a minute or two)"
+    rm -f "$venv"/.installed-*
+    log "$label: pip install -r ${requirements#"$REPO"/} (first time takes a minute or two)"
     # The file pins every package (transitive ones too), so skip the resolver
     # (--no-deps; `pip check` below catches a gap).
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-        --require-virtualenv --no-deps --no-compile -r "$REQUIREMENTS"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        --require-virtualenv --no-deps --no-compile -r "$requirements"
     # Byte-compile once, on all cores (pip would do it serially). Without .pyc files
     # every cfn-lint/sam/moto start recompiles, since PYTHONDONTWRITEBYTECODE may be set.
-    log "python venv: byte-compiling"
-    "$VENV/bin/python" -m compileall -q -j 0 "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null \
-        || log "python venv: some files did not byte-compile (harmless)"
-    "$VENV/bin/python" -m pip check --disable-pip-version-check >/dev/null \
-        || die "pip check failed in $VENV"
-    "$VENV/bin/python" -m ziglang version >/dev/null || die "python -m ziglang does not run in $VENV"
+    log "$label: byte-compiling"
+    "$venv/bin/python" -m compileall -q -j 0 "$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null \
+        || log "$label: some files did not byte-compile (harmless)"
+    "$venv/bin/python" -m pip check --disable-pip-version-check >/dev/null \
+        || die "pip check failed in $venv"
     touch "$marker"
-    log "python venv: installed (${VENV#"$REPO"/})"
-fi
+    log "$label: installed (${venv#"$REPO"/})"
+}
+
+install_venv "$VENV" "$REQUIREMENTS" "python venv"
+"$VENV/bin/python" -m ziglang version >/dev/null || die "python -m ziglang does not run in $VENV"
+# The API fuzzer (schemathesis) in its own venv: its pins never meet the stack's tools.
+install_venv "$FUZZ_VENV" "$FUZZ_REQUIREMENTS" "fuzz venv"
 
 log "done"

@@ -246,11 +246,11 @@ async fn monthly_report_is_cached_and_recomputed_when_its_month_changes() {
     seed(
         &env.table,
         &[
-            t("a1", "2025-08-03T10:00:00Z", "groceries", -1_000),
-            t("a2", "2025-08-01T09:00:00Z", "income", 200_000),
-            t("s1", "2025-09-03T10:00:00Z", "groceries", -2_000),
-            t("s2", "2025-09-04T10:00:00Z", "eating_out", -500),
-            t("s3", "2025-09-01T09:00:00Z", "income", 250_000),
+            t("a1", "2025-08-03T10:00:00Z", "Groceries", -1_000),
+            t("a2", "2025-08-01T09:00:00Z", "Income", 200_000),
+            t("s1", "2025-09-03T10:00:00Z", "Groceries", -2_000),
+            t("s2", "2025-09-04T10:00:00Z", "Food & Dining", -500),
+            t("s3", "2025-09-01T09:00:00Z", "Income", 250_000),
         ],
     )
     .await;
@@ -263,8 +263,8 @@ async fn monthly_report_is_cached_and_recomputed_when_its_month_changes() {
     let d = &r["reportData"];
     assert_eq!((d["totalIncome"].as_f64(), d["totalExpenses"].as_f64(), d["netFlow"].as_f64()), (Some(2500.0), Some(25.0), Some(2475.0)));
     assert_eq!(d["transactionCount"], 3);
-    assert_eq!(d["topCategories"][0], json!({"category": "groceries", "amount": 20.0, "count": 1}));
-    assert_eq!(d["topCategories"][1], json!({"category": "eating_out", "amount": 5.0, "count": 1}));
+    assert_eq!(d["topCategories"][0], json!({"category": "Groceries", "amount": 20.0, "count": 1}));
+    assert_eq!(d["topCategories"][1], json!({"category": "Food & Dining", "amount": 5.0, "count": 1}));
     assert_eq!(d["topMerchants"][0], json!({"merchant": "Tesco Express", "amount": 25.0, "count": 2}));
     // 10.00 → 25.00 spent (+150%), 2,000.00 → 2,500.00 received (+25%).
     assert_eq!(d["trends"], json!({"incomeChange": 25, "expenseChange": 150}));
@@ -288,7 +288,7 @@ async fn monthly_report_is_cached_and_recomputed_when_its_month_changes() {
     let (_, _, changed) = send(env.get(&a, "/ai/monthly-report/2025-09")).await;
     let d = &changed["report"]["reportData"];
     assert_eq!((d["totalExpenses"].as_f64(), d["transactionCount"].as_u64()), (Some(37.34), Some(4)));
-    assert_eq!(d["topCategories"][1], json!({"category": "eating_out", "amount": 17.34, "count": 2}));
+    assert_eq!(d["topCategories"][1], json!({"category": "Food & Dining", "amount": 17.34, "count": 2}));
     assert_ne!(changed["report"]["generatedAt"], first["report"]["generatedAt"]);
 
     // Bob has no reports, and never sees Ann's.

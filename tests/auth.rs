@@ -54,7 +54,8 @@ async fn register_confirm_login_profile_refresh_delete_and_no_secret_in_logs() {
     let (s, b) = register(&env, &email.to_uppercase()).await;
     assert_eq!((s, b["error"]["code"].as_str()), (409, Some("EMAIL_TAKEN")), "{b}");
 
-    let code = "123456";
+    // The code the local Cognito "emailed": in the log, as a developer reads it.
+    let code = expenzez_tests::logged_code(&logs, "sign_up", &sub).expect("a sign-up code in the log");
     let (s, b) = post(&env, "/auth/confirm-signup", json!({"email": email, "code": code})).await;
     assert_eq!(s, 200, "{b}");
     // After confirmation too (the claim now exists).
@@ -101,10 +102,11 @@ async fn register_confirm_login_profile_refresh_delete_and_no_secret_in_logs() {
     for secret in [PW, access.as_str(), refresh.as_str(), &access[access.len() - 40..]] {
         assert!(!text.contains(secret), "a secret is in the logs");
     }
-    assert!(
-        !text.contains(&format!("\"code\":\"{code}\"")) && !text.contains(&email.to_lowercase()),
-        "no codes or full emails in the logs"
-    );
+    // The code is only in the local Cognito's stand-in for its email (never
+    // in a request line), and no full email is anywhere.
+    let with_code: Vec<&str> = text.lines().filter(|l| l.contains(code.as_str())).collect();
+    assert!(!with_code.is_empty() && with_code.iter().all(|l| l.contains("\"target\":\"local_cognito\"")), "{with_code:?}");
+    assert!(!text.contains(&email.to_lowercase()) && !text.contains(&email), "no full emails in the logs");
 }
 
 #[tokio::test]
@@ -281,6 +283,7 @@ async fn export_has_my_items_and_no_oauth_tokens() {
 /// bodies its screens send (APP-CONTRACT "Auth", "Profile").
 #[tokio::test]
 async fn the_apps_sign_up_and_recovery_flows() {
+    let (_guard, logs) = expenzez_tests::capture_logs();
     let env = ApiEnv::start().await;
     let email = format!("Sam.Lee+{}@Example.com", uuid::Uuid::new_v4().simple());
     let app_register = |birthdate: &str, email: &str| {
@@ -311,7 +314,8 @@ async fn the_apps_sign_up_and_recovery_flows() {
         assert_eq!((s, b["error"]["code"].as_str()), (403, Some("UserNotConfirmedException")), "{b}");
     }
     // The verification screen sends {username, code}; the username may be the Cognito one.
-    let (s, b) = post(&env, "/auth/confirm-signup", json!({"username": sub, "code": "123456"})).await;
+    let code = expenzez_tests::logged_code(&logs, "sign_up", &sub).expect("a sign-up code in the log");
+    let (s, b) = post(&env, "/auth/confirm-signup", json!({"username": sub, "code": code})).await;
     assert_eq!(s, 200, "{b}");
     // The auto-login after it sends {username, password}: the email or the Cognito username.
     for who in [email.to_lowercase(), sub.clone()] {
@@ -346,8 +350,9 @@ async fn the_apps_sign_up_and_recovery_flows() {
     let (s, b) = post(&env, "/auth/forgot-password", json!({"username": nobody})).await;
     assert_eq!((s, b["email"].as_str()), (200, Some("n***@example.com")), "the same answer for nobody: {b}");
     let new_pw = "Brand-new-Passw0rd";
+    let code = expenzez_tests::logged_code(&logs, "reset_password", &sub).expect("a reset code in the log");
     let (s, b) =
-        post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": "654321", "newPassword": new_pw})).await;
+        post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": code, "newPassword": new_pw})).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": PW})).await.0, 401);
     assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": new_pw})).await.0, 200);
@@ -402,4 +407,69 @@ async fn check_user_status_and_sign_in_are_rate_limited() {
     assert!(statuses[..statuses.len() - 1].iter().all(|s| *s == 401) && statuses.len() > limit.max as usize, "{statuses:?}");
     // The right password is refused too while the window lasts.
     assert_eq!(post(&env, "/auth/login", json!({"username": u.email, "password": expenzez_tests::PASSWORD})).await.0, 429);
+}
+
+/// The local stack's codes are real (issue 12, item 5): one per request, in
+/// the local API's log, refused when wrong or used again; resend issues a new one.
+#[tokio::test]
+async fn confirmation_and_reset_codes_are_issued_logged_and_checked_once() {
+    let (_guard, logs) = expenzez_tests::capture_logs();
+    let env = ApiEnv::start().await;
+    let email = format!("codes+{}@example.com", uuid::Uuid::new_v4().simple());
+    let (s, b) = register(&env, &email).await;
+    assert_eq!(s, 201, "{b}");
+    let sub = b["cognitoUserSub"].as_str().unwrap().to_string();
+    let first = expenzez_tests::logged_code(&logs, "sign_up", &sub).expect("a sign-up code in the log");
+    assert!(first.len() == 6 && first.chars().all(|c| c.is_ascii_digit()), "{first}");
+
+    // A wrong code is refused, and nothing is confirmed.
+    let wrong = if first == "000000" { "111111" } else { "000000" };
+    let (s, b) = post(&env, "/auth/confirm-signup", json!({"username": email, "code": wrong})).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (400, Some("CodeMismatchException")), "{b}");
+    let (s, b) = post(&env, "/auth/login", json!({"username": email, "password": PW})).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (403, Some("UserNotConfirmedException")), "{b}");
+
+    // Resend: a new code in the log; the first one is void.
+    let (s, b) = post(&env, "/auth/resend-verification", json!({"username": email})).await;
+    assert_eq!(s, 200, "{b}");
+    let codes = expenzez_tests::logged_codes(&logs, "sign_up", &sub);
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    let second = codes[1].clone();
+    if second != first {
+        let (s, b) = post(&env, "/auth/confirm-signup", json!({"username": email, "code": first})).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (400, Some("CodeMismatchException")), "the replaced code: {b}");
+    }
+    // The code from the log is accepted, once.
+    let (s, b) = post(&env, "/auth/confirm-signup", json!({"username": email, "code": second})).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = post(&env, "/auth/confirm-signup", json!({"username": email, "code": second})).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (400, Some("CodeMismatchException")), "used again: {b}");
+    assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": PW})).await.0, 200);
+    // A confirmed account gets no new sign-up code.
+    assert_eq!(post(&env, "/auth/resend-verification", json!({"username": email})).await.0, 200);
+    assert_eq!(expenzez_tests::logged_codes(&logs, "sign_up", &sub).len(), 2);
+
+    // Forgot password by username: the reset code from the log, once.
+    let (s, b) = post(&env, "/auth/forgot-password", json!({"username": email})).await;
+    assert_eq!(s, 200, "{b}");
+    let reset = expenzez_tests::logged_code(&logs, "reset_password", &sub).expect("a reset code in the log");
+    let new_pw = "Reset-by-Passw0rd";
+    let wrong = if reset == "000000" { "111111" } else { "000000" };
+    let (s, b) =
+        post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": wrong, "newPassword": new_pw})).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (400, Some("CodeMismatchException")), "{b}");
+    assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": new_pw})).await.0, 401, "not changed");
+    let (s, b) =
+        post(&env, "/auth/confirm-forgot-password", json!({"username": email, "confirmationCode": reset, "newPassword": new_pw})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": new_pw})).await.0, 200);
+    assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": PW})).await.0, 401);
+    let (s, b) = post(
+        &env,
+        "/auth/confirm-forgot-password",
+        json!({"username": email, "confirmationCode": reset, "newPassword": "Another-Passw0rd"}),
+    )
+    .await;
+    assert_eq!((s, b["error"]["code"].as_str()), (400, Some("ExpiredCodeException")), "used again: {b}");
+    assert_eq!(post(&env, "/auth/login", json!({"username": email, "password": new_pw})).await.0, 200, "still the first reset");
 }

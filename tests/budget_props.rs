@@ -1,13 +1,17 @@
 //! Property: for any sequence of transaction changes (created, edited,
-//! moved across the local-month boundary, deleted), every budget's
+//! moved across the local-month and local-week boundaries, deleted), every
+//! budget's (monthly and weekly)
 //! `currentSpent` from `GET /budgets` equals the figure recomputed from the
 //! transactions themselves, and each threshold of each budget is alerted at
 //! most once in the period (however often it is evaluated and however the
 //! spending moves around it), and is alerted as soon as it has been reached.
 
 use expenzez_api::event::HttpEvent;
+use expenzez_budgets::evaluate::evaluate_periods;
+use expenzez_budgets::period::Period;
 use expenzez_budgets::spend::{reached, PeriodSpending};
-use expenzez_budgets::{evaluate, BudgetStore, MonthPeriod};
+use expenzez_budgets::{BudgetStore, MonthPeriod};
+use expenzez_domain::entities::PeriodType;
 use expenzez_domain::entities::Transaction;
 use expenzez_domain::ids::UserId;
 use expenzez_domain::{keys, FixedClock, Money, Timestamp};
@@ -21,12 +25,18 @@ use std::sync::Arc;
 const SUB: &str = "budget-prop-user";
 const CATS: [&str; 4] = ["Groceries", "groceries", "Transport", "Income"];
 /// Instants around July 2026 in London (BST): 23:30 UTC on 30 June is July,
-/// 23:30 UTC on 31 July is August, 22:30 UTC on 30 June is June.
-const TIMES: [&str; 6] = [
+/// 23:30 UTC on 31 July is August, 22:30 UTC on 30 June is June; the week of
+/// the clock (Monday 13 July) starts at 23:00 UTC on Sunday 12 July and ends
+/// at 23:00 UTC on Sunday 19 July.
+const TIMES: [&str; 10] = [
     "2026-06-30T22:30:00Z",
     "2026-06-30T23:30:00Z",
     "2026-07-01T00:30:00Z",
     "2026-07-10T12:00:00Z",
+    "2026-07-12T22:30:00Z",
+    "2026-07-12T23:30:00Z",
+    "2026-07-19T22:30:00Z",
+    "2026-07-19T23:30:00Z",
     "2026-07-31T22:30:00Z",
     "2026-07-31T23:30:00Z",
 ];
@@ -103,17 +113,24 @@ async fn run(ops: Vec<Op>, redeliver: Vec<bool>) -> Result<(), TestCaseError> {
     let user = UserId::new(SUB).unwrap();
     // A live account (writes check it in the same request).
     table.put(&expenzez_tests::fixtures::profile(&user, "prop@example.com"), expenzez_store::Condition::MustNotExist).await.unwrap();
-    let july = MonthPeriod::containing(table.now());
+    let july: Period = MonthPeriod::containing(table.now()).into();
+    let week = Period::containing(PeriodType::Weekly, table.now());
     let (s, b) = budgets_call(
         &table,
         "PutBudgetPreferencesFunction",
         "PUT",
         "/profile/budget-preferences",
-        Some(json!({"monthlySpendingLimit": 200, "categoryBudgets": {"Groceries": 100, "Transport": 50}, "alertThreshold": 80})),
+        Some(json!({
+            "monthlySpendingLimit": 200,
+            "categoryBudgets": {"Groceries": 100, "Transport": 50},
+            "alertThreshold": 80,
+            "budgetOptions": {"Transport": {"period": "weekly"}}
+        })),
     )
     .await;
     prop_assert_eq!(s, 200, "{}", b);
     let budgets: Vec<_> = table.budgets(&user).await.unwrap().into_iter().map(|v| v.value).collect();
+    prop_assert_eq!(budgets.iter().filter(|b| b.period.kind == PeriodType::Weekly).count(), 1, "Transport is weekly");
     // How often each alert id was raised, and the most each budget ever spent.
     let mut raised: BTreeMap<String, u32> = BTreeMap::new();
     let mut most: BTreeMap<String, Money> = BTreeMap::new();
@@ -155,20 +172,20 @@ async fn run(ops: Vec<Op>, redeliver: Vec<bool>) -> Result<(), TestCaseError> {
         // The evaluator runs after each change, sometimes twice (a redelivered batch).
         let times = if redeliver.get(i).copied().unwrap_or(false) { 2 } else { 1 };
         for _ in 0..times {
-            for id in evaluate(&table, None, &user, &july).await.unwrap() {
+            for id in evaluate_periods(&table, None, &user, &[july, week]).await.unwrap() {
                 *raised.entry(id.to_string()).or_default() += 1;
             }
         }
         // GET /budgets against the recomputation from the transactions.
         let txns = transactions(&table, &user).await;
         prop_assert_eq!(txns.len(), ids.len());
-        let want = PeriodSpending::recompute(&july, &txns).unwrap();
+        let period_of = |b: &expenzez_domain::entities::UserBudget| if b.period.kind == PeriodType::Weekly { week } else { july };
         let (s, list) = budgets_call(&table, "ListBudgetsFunction", "GET", "/budgets", None).await;
         prop_assert_eq!(s, 200);
         for b in &budgets {
             let view = list["budgets"].as_array().unwrap().iter().find(|v| v["id"] == b.budget_id.to_string()).unwrap();
             let got = Money::parse(&view["currentSpent"].to_string()).unwrap();
-            let expected = want.spent_by(b).unwrap();
+            let expected = PeriodSpending::recompute(&period_of(b), &txns).unwrap().spent_by(b).unwrap();
             prop_assert_eq!(got, expected, "{} after op {}", b.name, i);
             let m = most.entry(b.budget_id.to_string()).or_insert(Money::ZERO);
             *m = (*m).max(expected);
@@ -179,7 +196,7 @@ async fn run(ops: Vec<Op>, redeliver: Vec<bool>) -> Result<(), TestCaseError> {
         for b in &budgets {
             for &t in &b.alerts.thresholds {
                 if reached(most[&b.budget_id.to_string()], b.limit, t) {
-                    expected_alerts.insert(expenzez_budgets::model::alert_id(&user, &b.budget_id, &july, t).to_string());
+                    expected_alerts.insert(expenzez_budgets::model::alert_id(&user, &b.budget_id, &period_of(b), t).to_string());
                 }
             }
         }

@@ -83,9 +83,9 @@ async fn sample_events_show_the_stored_effects() {
     assert_eq!(b["summary"]["debitTotal"].as_f64(), Some(8.5));
 
     let (_, b) = call(&table, "UpdateTransactionFunction", &event("update-transaction")).await;
-    assert_eq!(b["transaction"]["category"], "groceries");
+    assert_eq!(b["transaction"]["category"], "Groceries");
     let (_, b) = call(&table, "GetTransactionSummaryFunction", &event("get-transaction-summary")).await;
-    assert_eq!(b["summary"]["byCategory"]["groceries"]["debit"].as_f64(), Some(8.5));
+    assert_eq!(b["summary"]["byCategory"]["Groceries"]["debit"].as_f64(), Some(8.5));
     assert!(b["summary"]["byCategory"].get("eating_out").is_none());
 
     let (s, _) = call(&table, "CreateTransactionFunction", &event("create-transaction")).await;

@@ -174,6 +174,14 @@ async fn input_edges_are_4xx_problems() {
         assert_eq!(s, want, "{} -> {b}", &path[..path.len().min(80)]);
         assert_eq!(h["content-type"], "application/problem+json", "{path}");
     }
+    // An end before the start is an empty range, not an error (the OpenAPI
+    // document cannot relate two parameters, so it calls the request valid).
+    let body = json!({"amount": -5.0, "description": "in range", "category": "Food & Dining", "date": "2026-01-15"});
+    assert_eq!(send(env.post(&u, "/transactions", &body)).await.0, 201);
+    let (s, _, b) = send(env.get(&u, "/transactions?startDate=2026-01-31&endDate=2026-01-01")).await;
+    assert_eq!((s, b["transactions"].as_array().map(Vec::len), b["nextKey"].is_null()), (200, Some(0), true), "{b}");
+    let (s, _, b) = send(env.get(&u, "/transactions?startDate=2026-01-01&endDate=2026-01-31")).await;
+    assert_eq!((s, b["transactions"].as_array().map(Vec::len)), (200, Some(1)), "{b}");
 }
 
 /// Rule 7: an Idempotency-Key outside the accepted form is 400, never ignored.
@@ -262,4 +270,33 @@ async fn currencies_are_known_codes_and_summaries_keep_them_apart() {
     let eur = &s10.other_currencies["EUR"];
     assert_eq!((eur.totals.debit.minor(), eur.totals.debit_count), (725, 1));
     assert!(summary_mismatch(&env.table, &uid(&u), &stored_transactions(&env.table, &uid(&u)).await).await.is_none());
+}
+
+/// Rule 7 for every POST that creates something: the same Idempotency-Key
+/// twice answers the same and stores once; a malformed key is the same 400
+/// everywhere (`POST /transactions` and `/banking/connect` have their own tests).
+#[tokio::test]
+async fn every_creating_post_honours_the_idempotency_key() {
+    let env = ApiEnv::start().await;
+    let u = env.user("idem-all", false).await;
+    let posts = [
+        ("/ai/chat-message", json!({"role": "user", "content": "hello"})),
+        ("/ai/insight", json!({"message": "How much did I spend this month?"})),
+    ];
+    for (path, body) in &posts {
+        let key = format!("key-{}", path.replace('/', "-"));
+        let first = send(env.post(&u, path, body).header("Idempotency-Key", &key)).await;
+        let again = send(env.post(&u, path, body).header("Idempotency-Key", &key)).await;
+        assert!(first.0 < 300, "{path}: {}", first.2);
+        assert_eq!((first.0, &first.2), (again.0, &again.2), "{path}");
+        let bad = send(env.post(&u, path, body).header("Idempotency-Key", "two words")).await;
+        assert_eq!((bad.0, code(&bad.2)), (400, "INVALID_IDEMPOTENCY_KEY"), "{path}: {}", bad.2);
+    }
+    // One chat message and one question with its answer: nothing stored twice.
+    let (s, _, h) = send(env.get(&u, "/ai/chat-history")).await;
+    assert_eq!((s, h["history"].as_array().map(Vec::len)), (200, Some(3)), "{h}");
+    for path in ["/alerts/no-such-alert/acknowledge", "/alerts/no-such-alert/dismiss"] {
+        let bad = send(env.http.post(env.url(path)).bearer_auth(&u.token).header("Idempotency-Key", "two words")).await;
+        assert_eq!((bad.0, code(&bad.2)), (400, "INVALID_IDEMPOTENCY_KEY"), "{path}: {}", bad.2);
+    }
 }

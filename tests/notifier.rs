@@ -386,3 +386,76 @@ async fn a_push_service_that_keeps_failing_sends_the_message_to_the_dlq_with_not
     assert_eq!(e.items_with(keys::prefix::NOTIFY_REQUEST).await, 0);
     assert_eq!(e.devices().await, ["phone"]);
 }
+
+fn receipts_with(data: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({ "data": data }))
+}
+
+#[tokio::test]
+async fn receipts_not_ready_at_send_time_are_swept_later_and_device_not_registered_deletes_the_token() {
+    use expenzez_notify::receipts::{sweep, SweepReport};
+    let e = env("2026-12-01T12:00:00Z", &["phone", "tablet"], 20, &[]).await;
+    Mock::given(method("POST")).and(path(SEND)).respond_with(ok_tickets(2)).mount(&e.expo).await;
+    // At send time Expo has no receipt ready.
+    receipts_ok(&e.expo).await;
+    e.enqueue(&request(&e.user, "receipts-later", NotificationType::Budget, e.table.now())).await;
+    let (_, response) = e.work().await.unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(e.history().await.len(), 1);
+    assert_eq!(e.items_with(keys::prefix::PUSH_RECEIPT).await, 2, "both receipts kept for later");
+    // Not before Expo's receipts are due (15 minutes).
+    assert_eq!(sweep(&e.table, &e.notifier.expo).await.unwrap(), SweepReport::default());
+
+    // 20 minutes on: the phone's receipt says DeviceNotRegistered, the tablet's is still not ready.
+    e.clock.advance_seconds(20 * 60);
+    e.expo.reset().await;
+    Mock::given(method("POST"))
+        .and(path(RECEIPTS))
+        .respond_with(receipts_with(json!({
+            "ticket-0": { "status": "error", "message": "\"ExponentPushToken[phone]\" is not a registered push notification recipient", "details": { "error": "DeviceNotRegistered" } }
+        })))
+        .expect(1)
+        .mount(&e.expo)
+        .await;
+    let r = sweep(&e.table, &e.notifier.expo).await.unwrap();
+    assert_eq!(r, SweepReport { due: 2, read: 1, removed_tokens: 1, not_ready: 1 });
+    assert_eq!(e.devices().await, ["tablet"]);
+    assert_eq!(e.items_with(keys::prefix::PUSH_RECEIPT).await, 1);
+
+    // Later the tablet's receipt is ok: read, its token kept; then nothing is left to read.
+    e.expo.reset().await;
+    Mock::given(method("POST"))
+        .and(path(RECEIPTS))
+        .respond_with(receipts_with(json!({ "ticket-1": { "status": "ok" } })))
+        .mount(&e.expo)
+        .await;
+    let r = sweep(&e.table, &e.notifier.expo).await.unwrap();
+    assert_eq!(r, SweepReport { due: 1, read: 1, removed_tokens: 0, not_ready: 0 });
+    assert_eq!(e.devices().await, ["tablet"]);
+    assert_eq!(e.items_with(keys::prefix::PUSH_RECEIPT).await, 0);
+    assert_eq!(sweep(&e.table, &e.notifier.expo).await.unwrap(), SweepReport::default());
+}
+
+#[tokio::test]
+async fn the_sweep_keeps_a_token_registered_again_after_the_push() {
+    use expenzez_notify::receipts::{sweep, SweepReport};
+    let e = env("2026-12-01T12:00:00Z", &["phone"], 20, &[]).await;
+    Mock::given(method("POST")).and(path(SEND)).respond_with(ok_tickets(1)).mount(&e.expo).await;
+    receipts_ok(&e.expo).await;
+    e.enqueue(&request(&e.user, "re-registered", NotificationType::Budget, e.table.now())).await;
+    e.work().await.unwrap();
+    e.clock.advance_seconds(20 * 60);
+    // The app registered the device again (a new token) after the push.
+    let mut t = fixtures::token(&e.user, "phone");
+    t.token = "ExponentPushToken[phone-new]".into();
+    t.updated_at = e.table.now();
+    e.table.put(&t, Condition::None).await.unwrap();
+    e.expo.reset().await;
+    Mock::given(method("POST"))
+        .and(path(RECEIPTS))
+        .respond_with(receipts_with(json!({ "ticket-0": { "status": "error", "details": { "error": "DeviceNotRegistered" } } })))
+        .mount(&e.expo)
+        .await;
+    assert_eq!(sweep(&e.table, &e.notifier.expo).await.unwrap(), SweepReport { due: 1, read: 1, removed_tokens: 0, not_ready: 0 });
+    assert_eq!(e.devices().await, ["phone"]);
+}

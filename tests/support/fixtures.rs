@@ -108,6 +108,7 @@ pub fn connection(u: &UserId, id: &str) -> BankConnection {
             sync_count: 40,
             error_count: 1,
         },
+        consent_reminded: None,
     }
 }
 
@@ -428,6 +429,8 @@ pub fn budget(u: &UserId, id: &str) -> UserBudget {
             best_month: Some("2025-03".into()),
             worst_month: None,
         },
+        rollover_unspent: true,
+        carried_over: Money::from_minor(1_250),
     }
 }
 
@@ -451,6 +454,7 @@ pub fn alert(u: &UserId, id: &str) -> BudgetAlert {
             consecutive_days: None,
         }),
         template: AlertTemplate { title: "Budget".into(), message: "80% used".into(), action_text: Some("View".into()), deep_link: None },
+        transaction_id: None,
         created_at: ts("2025-08-01T10:00:00Z"),
         updated_at: ts("2025-08-19T10:00:00Z"),
         ttl: None,

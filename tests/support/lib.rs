@@ -169,6 +169,24 @@ impl ApiEnv {
         Self::start_with(table, banking).await
     }
 
+    /// [`ApiEnv::start_with_bank`], the sync and the bank callback sending
+    /// their notification requests to `notifications`.
+    pub async fn start_with_bank_notifying(
+        provider: expenzez_banking::lambda::AnyProvider,
+        notifications: expenzez_banking::notices::NotificationQueue,
+    ) -> ApiEnv {
+        let table = fresh_table().await;
+        let mut banking = expenzez_local_api::banking(&table, provider);
+        banking.settings = Arc::new(expenzez_banking::SyncSettings { notifications: Some(notifications), ..Default::default() });
+        let name = format!("test-sync-{}", uuid::Uuid::new_v4().simple());
+        let queue = expenzez_local_api::sync_queue::create(&name).await.unwrap();
+        // Runs for the rest of the test process.
+        let _worker =
+            expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
+        banking.queue = Some(Arc::new(queue));
+        Self::start_with(table, banking).await
+    }
+
     /// With the table's stream polled and handed to the budget alert
     /// evaluator, as the template's event source mapping does; new alerts go
     /// to `queue`.
@@ -322,4 +340,21 @@ pub async fn summary_mismatch(
         let got = stored.get(&m).cloned().unwrap_or_else(|| MonthlySummary::empty(user.clone(), m, table.now()));
         (!got.same_totals(&want)).then(|| format!("month {m}: stored {:?} != recomputed {:?}", got.totals, want.totals))
     })
+}
+
+/// The last code the local Cognito front "emailed" (logged, target
+/// `local_cognito`) for `purpose` (`sign_up`, `reset_password`) to the user
+/// `sub`, from logs captured with [`capture_logs`]; every such code, oldest
+/// first, with [`logged_codes`].
+pub fn logged_code(logs: &std::sync::Mutex<Vec<u8>>, purpose: &str, sub: &str) -> Option<String> {
+    logged_codes(logs, purpose, sub).pop()
+}
+
+pub fn logged_codes(logs: &std::sync::Mutex<Vec<u8>>, purpose: &str, sub: &str) -> Vec<String> {
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "local_cognito" && v["fields"]["purpose"] == purpose && v["fields"]["sub"] == sub)
+        .filter_map(|v| v["fields"]["code"].as_str().map(str::to_string))
+        .collect()
 }

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     // Tracing, typed config, the table and the provider client, once per cold start.
     let table = expenzez_api::config::init().await?;
     let provider = AnyProvider::from_env(table.now())?;
-    let settings = SyncSettings::default();
+    let settings = SyncSettings::from_env().await;
     let (table, provider, settings) = (&table, &provider, &settings);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(work(table, provider, settings, event.payload).await)

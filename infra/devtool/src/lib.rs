@@ -2,9 +2,9 @@
 //! two accounts, a year of realistic transactions (and their monthly
 //! summaries), budgets, chat and notifications. Same seed, same data.
 
+use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::*;
-use expenzez_domain::keys::Category;
 use expenzez_domain::time::YearMonth;
 use expenzez_domain::{Currency, Email, Money, Timestamp};
 use rand::rngs::StdRng;
@@ -38,7 +38,7 @@ pub struct DemoData {
 }
 
 struct Pattern {
-    category: &'static str,
+    category: AppCategory,
     merchants: &'static [&'static str],
     /// Typical amount in pence, and how many per month.
     typical: i64,
@@ -46,12 +46,27 @@ struct Pattern {
 }
 
 const SPENDING: &[Pattern] = &[
-    Pattern { category: "groceries", merchants: &["Tesco", "Sainsbury's", "Aldi", "Waitrose"], typical: 4_200, per_month: 9 },
-    Pattern { category: "eating_out", merchants: &["Pret A Manger", "Nando's", "Dishoom", "Greggs"], typical: 1_450, per_month: 7 },
-    Pattern { category: "transport", merchants: &["TfL", "Trainline", "Uber", "Shell"], typical: 920, per_month: 12 },
-    Pattern { category: "shopping", merchants: &["Amazon", "John Lewis", "Boots", "Argos"], typical: 2_800, per_month: 4 },
-    Pattern { category: "entertainment", merchants: &["Odeon", "Steam", "Vue Cinemas", "Ticketmaster"], typical: 1_100, per_month: 3 },
-    Pattern { category: "utilities", merchants: &["Octopus Energy", "Thames Water", "BT"], typical: 6_500, per_month: 2 },
+    Pattern { category: AppCategory::Groceries, merchants: &["Tesco", "Sainsbury's", "Aldi", "Waitrose"], typical: 4_200, per_month: 9 },
+    Pattern {
+        category: AppCategory::FoodAndDining,
+        merchants: &["Pret A Manger", "Nando's", "Dishoom", "Greggs"],
+        typical: 1_450,
+        per_month: 7,
+    },
+    Pattern { category: AppCategory::Transportation, merchants: &["TfL", "Trainline", "Uber", "Shell"], typical: 920, per_month: 12 },
+    Pattern { category: AppCategory::Shopping, merchants: &["Amazon", "John Lewis", "Boots", "Argos"], typical: 2_800, per_month: 4 },
+    Pattern {
+        category: AppCategory::Entertainment,
+        merchants: &["Odeon", "Steam", "Vue Cinemas", "Ticketmaster"],
+        typical: 1_100,
+        per_month: 3,
+    },
+    Pattern {
+        category: AppCategory::BillsAndUtilities,
+        merchants: &["Octopus Energy", "Thames Water", "BT"],
+        typical: 6_500,
+        per_month: 2,
+    },
 ];
 
 /// Demo data for the fixed demo user.
@@ -105,6 +120,7 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
             institution_consent: None,
         },
         stats: ConnectionStats { total_accounts: 2, last_successful_sync: Some(until), sync_count: 1, error_count: 0 },
+        consent_reminded: None,
     };
 
     let mk_account = |id: &str, name: &str, kind: AccountType, current: i64, masked: &str| BankAccount {
@@ -147,7 +163,7 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
     let current = &accounts[0];
 
     let mut transactions = Vec::new();
-    let mut push = |rng: &mut StdRng, at: Timestamp, category: &str, merchant: &str, minor: i64| {
+    let mut push = |rng: &mut StdRng, at: Timestamp, category: AppCategory, merchant: &str, minor: i64| {
         let n = transactions.len();
         let stable = format!("demo-{n:05}");
         let id = TransactionId::deterministic("truelayer", &current.account_id, &stable);
@@ -163,11 +179,11 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
             processing_date: None,
             value_date: None,
             category: TransactionCategory {
-                primary: Category::new(category).expect("valid category"),
+                primary: category.category(),
                 secondary: None,
                 confidence: (rng.gen_range(70..100) as f64) / 100.0,
                 user_modified: false,
-                provider_primary: Some(category.into()),
+                provider_primary: Some(category.name().into()),
             },
             merchant: Some(Merchant { name: merchant.into(), category: None, logo: None, location: None }),
             transaction_type: if minor < 0 { TransactionType::Debit } else { TransactionType::Credit },
@@ -193,12 +209,14 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         let month_end = month_start.plus_seconds(30 * 86_400).min(until);
         let span = (month_end.epoch_seconds() - month_start.epoch_seconds()).max(1);
         // Salary and rent once a month.
-        push(&mut rng, month_start.plus_seconds(9 * 3600), "income", "Acme Ltd Salary", 285_000);
-        push(&mut rng, month_start.plus_seconds(86_400 + 10 * 3600), "housing", "Landlord Rent", -125_000);
+        push(&mut rng, month_start.plus_seconds(9 * 3600), AppCategory::Income, "Acme Ltd Salary", 285_000);
+        push(&mut rng, month_start.plus_seconds(86_400 + 10 * 3600), AppCategory::BillsAndUtilities, "Landlord Rent", -125_000);
         // Subscriptions on fixed days, so the assistant and the bills screen find them.
-        for (day, category, merchant, minor) in
-            [(4, "entertainment", "Netflix", -1_299), (11, "entertainment", "Spotify", -1_199), (14, "health", "PureGym", -2_499)]
-        {
+        for (day, category, merchant, minor) in [
+            (4, AppCategory::Entertainment, "Netflix", -1_299),
+            (11, AppCategory::Entertainment, "Spotify", -1_199),
+            (14, AppCategory::HealthAndFitness, "PureGym", -2_499),
+        ] {
             let at = month_start.plus_seconds(day * 86_400 + 8 * 3600);
             if at < until {
                 push(&mut rng, at, category, merchant, minor);
@@ -401,14 +419,14 @@ pub fn demo_budgets(user: &UserId, transactions: &[Transaction], until: Timestam
     use expenzez_budgets::spend::{PeriodSpending, ALL_CATEGORIES};
     let now = until.plus_seconds(-1);
     let period = expenzez_budgets::MonthPeriod::containing(now);
-    let spending = PeriodSpending::recompute(&period, transactions).expect("demo totals are in range");
+    let spending = PeriodSpending::recompute(&period.into(), transactions).expect("demo totals are in range");
     // Whole pounds, at least `min`.
     let sized = |spent: Money, percent: i64, min: i64| Money::from_minor((spent.minor() * 100 / percent / 100 * 100).max(min));
     let spent = |c: &str| spending.spent(c, &[]).expect("in range");
     let plan = [
         (main_budget_id(), "Monthly spending", ALL_CATEGORIES, sized(spent(ALL_CATEGORIES), 60, 150_000)),
-        (category_budget_id("groceries"), "groceries", "groceries", sized(spent("groceries"), 90, 5_000)),
-        (category_budget_id("eating_out"), "eating_out", "eating_out", sized(spent("eating_out"), 40, 5_000)),
+        (category_budget_id("Groceries"), "Groceries", "Groceries", sized(spent("Groceries"), 90, 5_000)),
+        (category_budget_id("Food & Dining"), "Food & Dining", "Food & Dining", sized(spent("Food & Dining"), 40, 5_000)),
     ];
     plan.into_iter()
         .map(|(id, name, category, limit)| {
@@ -421,6 +439,8 @@ pub fn demo_budgets(user: &UserId, transactions: &[Transaction], until: Timestam
                     limit,
                     currency: Currency::gbp(),
                     thresholds: thresholds(80),
+                    kind: expenzez_domain::entities::PeriodType::Monthly,
+                    rollover_unspent: false,
                 },
                 now,
             );

@@ -7,6 +7,7 @@
 pub mod authorizer;
 pub mod budget_stream;
 pub mod cognito;
+pub mod cognito_codes;
 pub mod fake_push;
 pub mod notify_queue;
 pub mod server;

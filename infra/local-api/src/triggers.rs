@@ -70,10 +70,16 @@ impl IdentityProvider for LocalCognito {
     }
 }
 
-/// The auth handlers' dependencies for a local pool on the local stack.
+/// The auth handlers' dependencies for a local pool on the local stack. The
+/// Cognito client is the deployed one; its endpoint is the local code front
+/// ([`crate::cognito_codes`]) before moto, so confirmation and reset codes
+/// are real (issued, logged, checked once).
 pub async fn local_auth(table: &Table, pool_id: &str, client_id: &str) -> expenzez_auth::Auth<LocalCognito> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let inner = Cognito::new(aws_sdk_cognitoidentityprovider::Client::new(&sdk), pool_id, client_id);
+    let moto = std::env::var("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER").expect("the local stack's Cognito endpoint is set");
+    let front = crate::cognito_codes::start(&moto, pool_id).await.expect("the local Cognito code front starts");
+    let config = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk).endpoint_url(front).build();
+    let inner = Cognito::new(aws_sdk_cognitoidentityprovider::Client::from_conf(config), pool_id, client_id);
     let idp = LocalCognito { inner, table: table.clone(), pool_id: pool_id.into(), client_id: client_id.into() };
     expenzez_auth::Auth { table: table.clone(), idp: std::sync::Arc::new(idp) }
 }

@@ -237,3 +237,33 @@ async fn commit_group<S: LedgerStore>(store: &S, user: &UserId, group: Vec<Chang
     outcome.groups += 1;
     Ok(())
 }
+
+/// Rewrites every transaction of `user` stored under an older schema
+/// version, each with the summaries of its month in one TransactWriteItems
+/// (as any edit is). Reads already see old items upgraded
+/// ([`Entity::upgrade`]); rewriting them moves what a read cannot: the
+/// index keys (a category filter's GSI3 `CATEGORY#{category}#` finds the
+/// canonical name only). Idempotent; returns how many were rewritten.
+pub async fn upgrade_stored(table: &expenzez_store::Table, user: &UserId) -> Result<usize, ApiError> {
+    use expenzez_domain::keys;
+    let q = expenzez_store::Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::TRANSACTION);
+    let mut old = Vec::new();
+    for item in table.query_all_items(&q).await? {
+        let schema = match item.get(keys::SCHEMA_VERSION) {
+            Some(aws_sdk_dynamodb::types::AttributeValue::N(v)) => v.parse::<u32>().unwrap_or(0),
+            _ => 0,
+        };
+        if schema < Transaction::SCHEMA_VERSION {
+            old.push(expenzez_store::Table::decode::<Transaction>(item)?.value.transaction_id);
+        }
+    }
+    for id in &old {
+        // The read upgrades it; writing it back unchanged stores the new form.
+        match apply(table, user, id, None, Vec::new(), |current| Ok(current.cloned())).await {
+            // Deleted since it was listed: nothing left to upgrade.
+            Ok(_) | Err(ApiError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(old.len())
+}

@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod idempotency;
 pub mod json;
 pub mod ledger;
+pub mod notices;
 pub mod ratelimit;
 pub mod request;
 pub mod retry;

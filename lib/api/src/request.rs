@@ -176,3 +176,47 @@ fn clean_serde_message(m: &str) -> String {
         None => m.to_string(),
     }
 }
+
+/// A whole number as JSON Schema counts one: `7` and `7.0` alike (an
+/// integral float is an integer there, and the OpenAPI document says
+/// `type: integer`); `7.5`, a string or an out-of-range value is refused.
+/// For `Option<u32>`-like fields: `#[serde(default, deserialize_with = "whole")]`.
+pub fn whole<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::de::Error;
+    use serde::Deserialize;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    let i = n
+        .as_i64()
+        .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64))
+        .ok_or_else(|| D::Error::custom("must be a whole number"))?;
+    T::try_from(i).map(Some).map_err(|_| D::Error::custom("is out of range"))
+}
+
+#[cfg(test)]
+mod whole_tests {
+    #[derive(Debug, serde::Deserialize)]
+    struct W {
+        #[serde(default, deserialize_with = "super::whole")]
+        n: Option<u8>,
+    }
+    fn n(json: &str) -> Result<Option<u8>, String> {
+        serde_json::from_str::<W>(json).map(|w| w.n).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn integral_floats_are_whole_numbers_and_nothing_else_is() {
+        assert_eq!(n(r#"{"n": 7}"#), Ok(Some(7)));
+        assert_eq!(n(r#"{"n": 7.0}"#), Ok(Some(7)));
+        assert_eq!(n(r#"{"n": null}"#), Ok(None));
+        assert_eq!(n(r#"{}"#), Ok(None));
+        for bad in [r#"{"n": 7.5}"#, r#"{"n": "7"}"#, r#"{"n": -1}"#, r#"{"n": 256}"#, r#"{"n": 1e300}"#, r#"{"n": true}"#] {
+            assert!(n(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! expired ones are never served).
 
 use crate::stores::ChatStore;
+use expenzez_api::idempotency::{self, IdempotencyStore};
 use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::{ChatMessage, ChatRole, ContentType, MessageStatus};
 use expenzez_domain::ids::{MessageId, UserId};
@@ -95,7 +96,13 @@ struct MessageBody {
     message: MessageView,
 }
 
-pub async fn add<S: ChatStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+/// `POST /ai/chat-message`. A retry with the same `Idempotency-Key` gets the
+/// first answer and stores nothing twice.
+pub async fn add<S: ChatStore + IdempotencyStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    idempotency::once(&store, ctx, |ctx| add_once(&store, ctx)).await
+}
+
+async fn add_once<S: ChatStore>(store: &S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?;
     let body: NewMessage = ctx.json()?;
     let content = check_content("content", &body.content)?;

@@ -6,6 +6,7 @@
 use crate::chat::{check_content, new_message};
 use crate::engine;
 use crate::stores::{ChatStore, FinanceStore, UsageStore};
+use expenzez_api::idempotency::{self, IdempotencyStore};
 use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::{AiUsage, ChatRole, ProcessingMetadata, TokenCounts};
 use expenzez_domain::ids::{SettingName, UserId};
@@ -84,16 +85,22 @@ pub async fn take_one<S: UsageStore>(store: &S, user: &UserId, limit: u32) -> Re
     Err(ApiError::Conflict { code: "VERSION_CONFLICT", message: "Too many questions at once; retry.".into() })
 }
 
-pub async fn insight<S: ChatStore + FinanceStore + UsageStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+/// `POST /ai/insight`. A retry with the same `Idempotency-Key` gets the first
+/// answer: it is neither counted against the daily limit nor stored twice.
+pub async fn insight<S: ChatStore + FinanceStore + UsageStore + IdempotencyStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
+    idempotency::once(&store, ctx, |ctx| answer_once(&store, ctx)).await
+}
+
+async fn answer_once<S: ChatStore + FinanceStore + UsageStore>(store: &S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?;
     let body: InsightRequest = ctx.json()?;
     let message = check_content("message", &body.message)?;
-    let limit = daily_limit(&store).await?;
-    let remaining = take_one(&store, user, limit).await?;
+    let limit = daily_limit(store).await?;
+    let remaining = take_one(store, user, limit).await?;
     let started = Instant::now();
     let asked_at = store.now();
     let question = engine::understand(&message, asked_at.date());
-    let data = crate::context::load(&store, user, &question).await?;
+    let data = crate::context::load(store, user, &question).await?;
     let answer = engine::answer(&question, &data);
     let elapsed = started.elapsed().as_millis() as u64;
     let asked = new_message(user, ChatRole::User, message, asked_at);

@@ -145,5 +145,7 @@ pub fn budget(id: &str, name: &str, category: &str, limit: i64) -> UserBudget {
             best_month: None,
             worst_month: None,
         },
+        rollover_unspent: false,
+        carried_over: Money::ZERO,
     }
 }

@@ -282,8 +282,9 @@ pub async fn confirm_signup<I: IdentityProvider>(auth: Auth<I>, ctx: Ctx) -> Res
     check(errors)?;
     let who = who.ok_or(ApiError::Internal)?;
     auth.idp.confirm_sign_up(&who, &code).await.map_err(|e| match e.code() {
-        // Same answer for an unknown user as for a wrong code.
-        "UserNotFoundException" => code_mismatch(),
+        // Same answer for an unknown user, or one already confirmed (Cognito's
+        // NotAuthorizedException here: a code used again), as for a wrong code.
+        "UserNotFoundException" | "NotAuthorizedException" => code_mismatch(),
         _ => idp_error(e),
     })?;
     Reply::ok(&Done { success: true, message: "Your email is confirmed; you can sign in." })

@@ -347,6 +347,8 @@ pub async fn callback<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Res
         }
         Err(e) => return Err(e.into()),
     }
+    // A security event: the user hears of every new bank connection.
+    crate::notices::send(b.settings.notifications.as_ref(), &[crate::notices::bank_connected(&conn, now)], "bank connected").await;
     let job = SyncJob { user_id: user.clone(), connection_id: id.clone() };
     let first_sync = match &b.queue {
         Some(q) if q.send(&[job]).await == 0 => "queued",
@@ -400,6 +402,7 @@ pub fn authorised<P: BankProvider>(
             institution_consent: None,
         },
         stats: ConnectionStats { total_accounts: 0, last_successful_sync: None, sync_count: 0, error_count: 0 },
+        consent_reminded: None,
     }
 }
 

@@ -61,7 +61,8 @@ impl<P> Banking<P> {
 impl Banking<AnyProvider> {
     /// For a banking Lambda's `main`: tracing, the table (with a field cipher
     /// when `FIELD_KEY_PROVIDER` is set), the provider (`BANK_PROVIDER`), the
-    /// sync queue (`SYNC_QUEUE_URL`, optional) and the connect settings
+    /// sync queue (`SYNC_QUEUE_URL`, optional), the notification queue of the
+    /// sync and the callback (`NOTIFICATION_QUEUE_URL`, optional) and the connect settings
     /// (`BANK_REDIRECT_URIS`, required when `needs_connect`).
     pub async fn from_env(needs_connect: bool) -> Result<Self, lambda_http::Error> {
         let table = expenzez_api::config::init().await?;
@@ -71,6 +72,7 @@ impl Banking<AnyProvider> {
             return Err(LambdaError::Config("BANK_REDIRECT_URIS").into());
         }
         let mut b = Banking::new(table, provider);
+        b.settings = Arc::new(SyncSettings::from_env().await);
         b.queue = SyncQueue::from_env().await.map(Arc::new);
         b.connect = connect.map(Arc::new);
         Ok(b)

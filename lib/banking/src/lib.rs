@@ -4,9 +4,11 @@
 //! sync of one connection ([`sync::sync_connection`]).
 
 pub mod connect;
+pub mod consent;
 pub mod http;
 pub mod lambda;
 pub mod memory;
+pub mod notices;
 pub mod provider;
 pub mod queue;
 pub mod schedule;

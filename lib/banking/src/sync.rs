@@ -16,15 +16,18 @@
 //! 5. Only then advance the watermark (`lastSync`, `nextSync`, `stats`) and
 //!    record a sync run.
 
+use crate::notices::{self, NotificationQueue};
 use crate::provider::*;
 use crate::store::SyncStore;
 use expenzez_api::ledger::{apply_batch, BatchError, Change};
+use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::{
     AccountProvider, AccountStatus, Balance, BankAccount, BankConnection, ConnectionStatus, Merchant, SyncError as LastError, SyncOutcome,
     SyncRun, Transaction, TransactionCategory, TransactionSource, TransactionSummary, TransactionType,
 };
 use expenzez_domain::ids::{AccountId, ConnectionId, TransactionId, UserId};
 use expenzez_domain::keys::Category;
+use expenzez_domain::merchant;
 use expenzez_domain::money::Money;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, StoreError, Versioned};
@@ -53,6 +56,12 @@ pub struct SyncSettings {
     pub retry_max: Duration,
     /// Re-plans after losing a race with another writer.
     pub max_conflicts: u32,
+    /// A transaction first stored by a sync after the connection's first one,
+    /// this large or larger (either direction), is notified.
+    pub large_transaction: Money,
+    /// Where the sync's notifications go (new large transactions, a
+    /// connection that needs reconnecting); `None`: none are sent.
+    pub notifications: Option<NotificationQueue>,
 }
 
 impl Default for SyncSettings {
@@ -66,7 +75,16 @@ impl Default for SyncSettings {
             retry_base: Duration::from_secs(300),
             retry_max: Duration::from_secs(6 * 3600),
             max_conflicts: 4,
+            large_transaction: Money::from_minor(25_000),
+            notifications: None,
         }
+    }
+}
+
+impl SyncSettings {
+    /// The defaults, sending notifications to `NOTIFICATION_QUEUE_URL` when it is set.
+    pub async fn from_env() -> Self {
+        Self { notifications: NotificationQueue::from_env().await, ..Self::default() }
     }
 }
 
@@ -154,8 +172,11 @@ pub async fn sync_connection<S: SyncStore, P: BankProvider>(
     if !conn.value.is_syncable() {
         return Err(SyncError::NotSyncable);
     }
-    let result = run(store, provider, settings, conn).await.map(|(report, bank)| {
+    let before = conn.value.clone();
+    let mut large = Vec::new();
+    let result = run(store, provider, settings, conn).await.map(|(report, bank, fresh)| {
         bank_seen = bank;
+        large = fresh;
         report
     });
     let now = store.now();
@@ -172,6 +193,10 @@ pub async fn sync_connection<S: SyncStore, P: BankProvider>(
         Err(Failure::Store(e)) => (SyncOutcome::Failed, Some(("store".into(), e.to_string(), None, e.is_retryable() || e.is_conflict()))),
         Err(Failure::Summary(m)) => (SyncOutcome::Failed, Some(("summary".into(), m.clone(), None, false))),
     };
+    if outcome == SyncOutcome::ReconnectRequired {
+        // Before the connection is marked: a retry after a failed write sends the same request id.
+        notices::send(settings.notifications.as_ref(), &[notices::reconnect_required(&before, now)], "bank reconnect").await;
+    }
     let mut next_sync = None;
     let updated = update_connection(store, user, connection, |c| {
         c.updated_at = now;
@@ -224,6 +249,8 @@ pub async fn sync_connection<S: SyncStore, P: BankProvider>(
     let recorded = store.record_run(&run).await;
     updated?;
     recorded?;
+    let requests: Vec<_> = large.iter().map(|t| notices::large_transaction(t, now)).collect();
+    notices::send(settings.notifications.as_ref(), &requests, "large transactions").await;
     match (result, error) {
         (Ok(r), _) => {
             tracing::info!(accounts = r.accounts, written = r.transactions_written, removed = r.transactions_removed, "bank sync done");
@@ -306,7 +333,7 @@ async fn run<S: SyncStore, P: BankProvider>(
     provider: &P,
     settings: &SyncSettings,
     mut conn: Versioned<BankConnection>,
-) -> Result<(SyncReport, Option<(String, Option<String>)>), Failure> {
+) -> Result<(SyncReport, Option<(String, Option<String>)>, Vec<Transaction>), Failure> {
     let now = store.now();
     if let Some(expires) = conn.value.consent.expires_at {
         if expires <= now {
@@ -345,23 +372,34 @@ async fn run<S: SyncStore, P: BankProvider>(
     }
     // Plan against what is stored; a lost race re-plans from a fresh read.
     let mut attempt = 0;
-    loop {
+    let large = loop {
         let changes = plan(store, &conn.value, &fetched, from, now, settings).await?;
+        // New to the table (not a first sync's history) and large: notified once written.
+        let fresh: Vec<Transaction> = if conn.value.stats.last_successful_sync.is_some() {
+            changes
+                .iter()
+                .filter(|c| c.before.is_none())
+                .filter_map(|c| c.after.clone())
+                .filter(|t| t.amount.abs() >= settings.large_transaction)
+                .collect()
+        } else {
+            Vec::new()
+        };
         match apply_batch(store, &user, changes).await {
             Ok(o) => {
                 report.transactions_written += o.written;
                 report.transactions_removed += o.removed;
-                break;
+                break fresh;
             }
             Err(e) if e.is_conflict() && attempt + 1 < settings.max_conflicts => attempt += 1,
             Err(e) => return Err(e.into()),
         }
-    }
+    };
     for old in moved_from {
         retire_superseded(store, provider, &user, &old).await;
     }
     let bank = fetched.first().map(|f| (f.account.bank_name.clone(), f.account.logo.clone()));
-    Ok((report, bank))
+    Ok((report, bank, large))
 }
 
 /// The user connected the same bank again: every account of `old` now
@@ -492,12 +530,24 @@ fn keyed(txns: &[ProviderTransaction], pending: bool) -> Vec<(String, &ProviderT
         .collect()
 }
 
-fn provider_category(t: &ProviderTransaction) -> Category {
-    t.transaction_classification
-        .first()
-        .and_then(|c| Category::new(c).ok())
-        .or_else(|| Category::new(&t.transaction_category.to_ascii_lowercase()).ok())
-        .unwrap_or_else(|| Category::new("other").expect("valid"))
+/// The app's category of a fetched transaction (APP-CONTRACT "Categories"):
+/// TrueLayer's classification mapped into the one taxonomy; where it says
+/// nothing ("Uncategorized", a bare `PURCHASE`), the keyword rules on the
+/// merchant and description; else `Other`.
+pub fn provider_category(t: &ProviderTransaction) -> Category {
+    let said = AppCategory::from_truelayer(&t.transaction_classification, &t.transaction_category);
+    let known = said.filter(|c| *c != AppCategory::Other).or_else(|| {
+        let text = format!("{} {}", t.merchant_name.as_deref().unwrap_or_default(), t.description);
+        merchant::keyword_category(&text)
+    });
+    known.or(said).unwrap_or(AppCategory::Other).category()
+}
+
+/// The provider's own word for the category, as it sent it (kept beside the
+/// mapped one): the classification's class, else `transaction_category`.
+fn provider_word(t: &ProviderTransaction) -> String {
+    let word = t.transaction_classification.first().unwrap_or(&t.transaction_category);
+    word.trim().chars().take(64).collect()
 }
 
 fn transaction_type(t: &ProviderTransaction) -> TransactionType {
@@ -540,7 +590,7 @@ fn to_transaction(
             secondary: t.transaction_classification.get(1).cloned(),
             confidence: 1.0,
             user_modified: false,
-            provider_primary: Some(cat.as_str().to_string()),
+            provider_primary: Some(provider_word(t)),
         },
         merchant: t.merchant_name.clone().map(|name| Merchant { name, category: None, logo: None, location: None }),
         transaction_type: transaction_type(t),

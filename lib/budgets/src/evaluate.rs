@@ -8,11 +8,11 @@
 //! `lastTriggered` records the hand-off: a retry after a failed send sends
 //! again, a retry after a successful one does not.
 
-use crate::model::{notification_for, threshold_alert};
-use crate::period::MonthPeriod;
+use crate::model::{allowance_in, notification_for, threshold_alert};
+use crate::period::{DayPeriod, Period};
 use crate::spend::reached;
 use crate::store::BudgetStore;
-use expenzez_domain::entities::{AlertPreferences, BudgetAlert, BudgetStatus, NotificationRequest, PeriodType};
+use expenzez_domain::entities::{AlertPreferences, BudgetAlert, BudgetStatus, NotificationRequest, UserBudget};
 use expenzez_domain::ids::{AlertId, UserId};
 use expenzez_store::{Condition, StoreError};
 
@@ -28,13 +28,25 @@ pub enum EvalError {
 /// through the one sender.
 pub type NotificationQueue = expenzez_store::JsonQueue<NotificationRequest>;
 
-/// Raises the alerts `user`'s spending in `period` calls for. Returns the
-/// ids of the alerts raised by this call (none when they already existed).
+/// Raises the alerts `user`'s spending in `period` calls for (for the
+/// budgets of that period's kind). Returns the ids of the alerts raised by
+/// this call (none when they already existed).
 pub async fn evaluate<S: BudgetStore>(
     store: &S,
     queue: Option<&NotificationQueue>,
     user: &UserId,
-    period: &MonthPeriod,
+    period: &Period,
+) -> Result<Vec<AlertId>, EvalError> {
+    evaluate_periods(store, queue, user, std::slice::from_ref(period)).await
+}
+
+/// [`evaluate`] for several periods (a month and a week) with one read of
+/// the user's preferences and budgets; a period no budget runs in reads nothing more.
+pub async fn evaluate_periods<S: BudgetStore>(
+    store: &S,
+    queue: Option<&NotificationQueue>,
+    user: &UserId,
+    periods: &[Period],
 ) -> Result<Vec<AlertId>, EvalError> {
     let prefs =
         store.alert_preferences(user).await?.map(|v| v.value).unwrap_or_else(|| AlertPreferences::defaults(user.clone(), store.now()));
@@ -46,55 +58,74 @@ pub async fn evaluate<S: BudgetStore>(
         .await?
         .into_iter()
         .map(|v| v.value)
-        .filter(|b| {
-            b.alerts.enabled && b.period.kind == PeriodType::Monthly && matches!(b.status, BudgetStatus::Active | BudgetStatus::Exceeded)
-        })
+        .filter(|b| b.alerts.enabled && matches!(b.status, BudgetStatus::Active | BudgetStatus::Exceeded))
         .collect();
-    if budgets.is_empty() {
-        return Ok(Vec::new());
-    }
-    let spending = store.period_spending(user, period, true).await?;
     let mut raised = Vec::new();
-    for b in &budgets {
-        let spent = spending.spent_by(b).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        for &threshold in &b.alerts.thresholds {
-            if !reached(spent, b.limit, threshold) {
-                continue;
-            }
-            let now = store.now();
-            let alert = threshold_alert(user, b, period, threshold, spent, now);
-            let mut stored = match store.save_alert(&alert, Condition::MustNotExist).await {
-                Ok(version) => {
-                    raised.push(alert.alert_id.clone());
-                    tracing::info!(target: "budget_alert", user = %user, budget = %b.budget_id, threshold, period = %period.label(), "alert raised");
-                    (alert, version)
+    for period in periods {
+        let of_kind: Vec<&UserBudget> = budgets.iter().filter(|b| Period::kind_of(b.period.kind) == period.kind()).collect();
+        if of_kind.is_empty() {
+            continue;
+        }
+        let spending = store.period_spending(user, period, true).await?;
+        for b in of_kind {
+            let spent = spending.spent_by(b).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let allowance = allowance_in(b, period);
+            for &threshold in &b.alerts.thresholds {
+                if !reached(spent, allowance, threshold) {
+                    continue;
                 }
-                Err(e) if e.is_conflict() => match store.alert(user, &alert.alert_id).await? {
-                    Some(v) => (v.value, v.version),
-                    None => continue,
-                },
-                Err(e) => return Err(e.into()),
-            };
-            if stored.0.last_triggered.is_none() {
-                hand_on(store, queue, &mut stored, &b.category, spent).await?;
+                let now = store.now();
+                let alert = threshold_alert(user, b, period, threshold, spent, now);
+                let mut stored = match store.save_alert(&alert, Condition::MustNotExist).await {
+                    Ok(version) => {
+                        raised.push(alert.alert_id.clone());
+                        tracing::info!(target: "budget_alert", user = %user, budget = %b.budget_id, threshold, period = %period.label(), "alert raised");
+                        (alert, version)
+                    }
+                    Err(e) if e.is_conflict() => match store.alert(user, &alert.alert_id).await? {
+                        Some(v) => (v.value, v.version),
+                        None => continue,
+                    },
+                    Err(e) => return Err(e.into()),
+                };
+                if stored.0.last_triggered.is_none() {
+                    let request = notification_for(&stored.0, &b.category, spent);
+                    hand_on(store, queue, &mut stored, request).await?;
+                }
             }
         }
     }
     Ok(raised)
 }
 
-/// Sends the alert's notification (if there is a queue) and records it.
-async fn hand_on<S: BudgetStore>(
+/// Sends the alert's notification (if there is a queue) and records it,
+/// unless the user's `maxAlertsPerDay` alerts have already been handed on
+/// today (their local day): then the alert stays in the app only (no
+/// delivery methods) and is recorded as handled, so a retry does not send it later.
+pub(crate) async fn hand_on<S: BudgetStore>(
     store: &S,
     queue: Option<&NotificationQueue>,
     (alert, version): &mut (BudgetAlert, u64),
-    category: &str,
-    spent: expenzez_domain::Money,
+    request: NotificationRequest,
 ) -> Result<(), EvalError> {
-    if let Some(q) = queue {
-        q.send_all(&[notification_for(alert, category, spent)]).await.map_err(|e| EvalError::Queue(e.to_string()))?;
+    let user = alert.user_id.clone();
+    let now = store.now();
+    let max = store.alert_preferences(&user).await?.map(|p| p.value.max_alerts_per_day).unwrap_or(AlertPreferences::DEFAULT_MAX_PER_DAY);
+    let today = DayPeriod::containing(now);
+    let sent_today = store
+        .alerts(&user)
+        .await?
+        .iter()
+        .filter(|a| a.value.alert_id != alert.alert_id && !a.value.delivery_methods.is_empty())
+        .filter(|a| a.value.last_triggered.is_some_and(|t| today.contains(t)))
+        .count();
+    if sent_today >= max as usize {
+        tracing::info!(target: "budget_alert", user = %user, max, "daily alert limit reached: kept in the app only");
+        alert.delivery_methods.clear();
+    } else if let Some(q) = queue {
+        q.send_all(&[request]).await.map_err(|e| EvalError::Queue(e.to_string()))?;
     }
-    alert.last_triggered = Some(store.now());
+    alert.last_triggered = Some(now);
     match store.save_alert(alert, Condition::Version(*version)).await {
         Ok(v) => {
             *version = v;

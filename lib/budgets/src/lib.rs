@@ -3,6 +3,7 @@
 //! the daily period rollover. Periods are local months (Europe/London);
 //! spending comes from the monthly SUMMARY items, never a scan of transactions.
 
+pub mod anomaly;
 pub mod evaluate;
 pub mod handlers;
 pub mod model;

@@ -1,7 +1,7 @@
 //! Budgets and alerts as the app sees them: deterministic ids, a new
 //! budget for a period, its live status, and the alert a crossed threshold raises.
 
-use crate::period::MonthPeriod;
+use crate::period::Period;
 use crate::spend::{progress, reached, ALL_CATEGORIES};
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AlertId, BudgetId, UserId};
@@ -9,7 +9,7 @@ use expenzez_domain::{Currency, Money, Timestamp};
 use rust_decimal::Decimal;
 
 /// Namespace of the budgets' and alerts' name-based (v5) UUIDs.
-const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6b0f_7c1e_2d4a_4e8b_9a51_3c7d_e2f4_a615);
+pub(crate) const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6b0f_7c1e_2d4a_4e8b_9a51_3c7d_e2f4_a615);
 
 /// How long an alert outlives the end of its period (the seed's optional TTL).
 pub const ALERT_RETENTION_DAYS: i64 = 90;
@@ -21,14 +21,14 @@ pub fn main_budget_id() -> BudgetId {
 
 /// A category budget's id: one per category (compared case-insensitively).
 pub fn category_budget_id(category: &str) -> BudgetId {
-    let name = format!("budget:category:{}", category.to_lowercase());
+    let name = format!("budget:category:{}", crate::spend::category_key(category));
     BudgetId::new(uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()).expect("a UUID is a valid id")
 }
 
 /// The alert of one threshold of one budget in one period: the same id
 /// however often the stream delivers the change, or the spending moves
 /// around the threshold, so a conditional put raises it once.
-pub fn alert_id(user: &UserId, budget: &BudgetId, period: &MonthPeriod, threshold: u32) -> AlertId {
+pub fn alert_id(user: &UserId, budget: &BudgetId, period: &Period, threshold: u32) -> AlertId {
     let name = format!("alert:{user}:{budget}:{}:{threshold}", period.label());
     AlertId::new(uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()).expect("a UUID is a valid id")
 }
@@ -44,7 +44,7 @@ pub fn thresholds(warning: u32) -> Vec<u32> {
     t
 }
 
-/// The seed's status for what a budget has spent.
+/// The seed's status for what a budget has spent (against its allowance).
 pub fn status_for(spent: Money, limit: Money) -> BudgetStatus {
     if reached(spent, limit, 100) && spent != Money::ZERO {
         BudgetStatus::Exceeded
@@ -61,11 +61,14 @@ pub struct NewBudget<'a> {
     pub limit: Money,
     pub currency: Currency,
     pub thresholds: Vec<u32>,
+    /// Monthly or weekly.
+    pub kind: PeriodType,
+    pub rollover_unspent: bool,
 }
 
-/// A monthly, recurring budget for the period containing `now`.
+/// A recurring budget for the period of its kind containing `now`.
 pub fn new_budget(n: NewBudget<'_>, now: Timestamp) -> UserBudget {
-    let period = MonthPeriod::containing(now);
+    let period = Period::containing(n.kind, now);
     UserBudget {
         budget_id: n.id,
         user_id: n.user.clone(),
@@ -77,7 +80,7 @@ pub fn new_budget(n: NewBudget<'_>, now: Timestamp) -> UserBudget {
         spent: Money::ZERO,
         remaining: n.limit,
         percentage: 0.0,
-        period: BudgetPeriod { kind: PeriodType::Monthly, start_date: period.start, end_date: period.end(), is_recurring: true },
+        period: BudgetPeriod { kind: period.kind(), start_date: period.start(), end_date: period.end(), is_recurring: true },
         status: BudgetStatus::Active,
         is_visible: true,
         alerts: BudgetAlertSettings { enabled: true, thresholds: n.thresholds, last_alert_sent: None, alert_count: 0 },
@@ -93,16 +96,19 @@ pub fn new_budget(n: NewBudget<'_>, now: Timestamp) -> UserBudget {
             best_month: None,
             worst_month: None,
         },
+        rollover_unspent: n.rollover_unspent,
+        carried_over: Money::ZERO,
     }
 }
 
 /// Records `spent` on the stored figures (the seed's snapshot fields).
 pub fn record_spent(b: &mut UserBudget, spent: Money, now: Timestamp) {
+    let allowance = b.allowance();
     b.spent = spent;
-    b.remaining = b.limit.checked_sub(spent).unwrap_or(Money::ZERO);
+    b.remaining = allowance.checked_sub(spent).unwrap_or(Money::ZERO);
     // The seed's `percentage` is a stored ratio (f64 by the seed); money stays exact.
-    b.percentage = progress(spent, b.limit).try_into().unwrap_or(0.0);
-    b.status = status_for(spent, b.limit);
+    b.percentage = progress(spent, allowance).try_into().unwrap_or(0.0);
+    b.status = status_for(spent, allowance);
     b.last_calculated = now;
 }
 
@@ -117,28 +123,42 @@ pub fn format_money(m: Money, currency: &Currency) -> String {
     }
 }
 
-/// The alert a budget's spending crossing `threshold` raises.
-pub fn threshold_alert(user: &UserId, b: &UserBudget, period: &MonthPeriod, threshold: u32, spent: Money, now: Timestamp) -> BudgetAlert {
+/// What `b` may spend in `period`: its allowance (limit plus what was
+/// carried over) in the period it is in, its limit in any other (a late
+/// change to a closed period, or a period the daily rollover has not opened yet).
+pub fn allowance_in(b: &UserBudget, period: &Period) -> Money {
+    if Period::containing(b.period.kind, b.period.start_date) == *period {
+        b.allowance()
+    } else {
+        b.limit
+    }
+}
+
+/// The alert a budget's spending crossing `threshold` (of its allowance) raises.
+pub fn threshold_alert(user: &UserId, b: &UserBudget, period: &Period, threshold: u32, spent: Money, now: Timestamp) -> BudgetAlert {
     let exceeded = threshold >= 100;
+    let allowance = allowance_in(b, period);
     let (title, message) = if exceeded {
         (
             format!("{} budget exceeded", b.name),
             format!(
-                "You have spent {} of your {} {} budget this month ({}%).",
+                "You have spent {} of your {} {} budget this {} ({}%).",
                 format_money(spent, &b.currency),
-                format_money(b.limit, &b.currency),
+                format_money(allowance, &b.currency),
                 b.name,
-                progress(spent, b.limit).round_dp(0)
+                period.noun(),
+                progress(spent, allowance).round_dp(0)
             ),
         )
     } else {
         (
             format!("{}% of your {} budget used", threshold, b.name),
             format!(
-                "You have spent {} of your {} {} budget this month.",
+                "You have spent {} of your {} {} budget this {}.",
                 format_money(spent, &b.currency),
-                format_money(b.limit, &b.currency),
-                b.name
+                format_money(allowance, &b.currency),
+                b.name,
+                period.noun()
             ),
         )
     };
@@ -161,9 +181,10 @@ pub fn threshold_alert(user: &UserId, b: &UserBudget, period: &MonthPeriod, thre
             action_text: Some("View budget".into()),
             deep_link: Some(format!("expenzez://budgets/{}", b.budget_id)),
         },
+        transaction_id: None,
         created_at: now,
         updated_at: now,
-        ttl: Some(ttl_after_days(period.next_start, ALERT_RETENTION_DAYS)),
+        ttl: Some(ttl_after_days(period.next_start(), ALERT_RETENTION_DAYS)),
     }
 }
 
@@ -201,12 +222,15 @@ mod tests {
         let u = UserId::new("u1").unwrap();
         assert_eq!(category_budget_id("Groceries"), category_budget_id("groceries"));
         assert_ne!(category_budget_id("Groceries"), main_budget_id());
-        let p = MonthPeriod::containing(Timestamp::parse("2026-07-10T10:00:00Z").unwrap());
+        let p = Period::containing(PeriodType::Monthly, Timestamp::parse("2026-07-10T10:00:00Z").unwrap());
         let b = main_budget_id();
         assert_eq!(alert_id(&u, &b, &p, 80), alert_id(&u, &b, &p, 80));
         assert_ne!(alert_id(&u, &b, &p, 80), alert_id(&u, &b, &p, 100));
         assert_ne!(alert_id(&u, &b, &p, 80), alert_id(&u, &b, &p.next(), 80));
         assert_ne!(alert_id(&u, &b, &p, 80), alert_id(&UserId::new("u2").unwrap(), &b, &p, 80));
+        let w = Period::containing(PeriodType::Weekly, Timestamp::parse("2026-07-10T10:00:00Z").unwrap());
+        assert_ne!(alert_id(&u, &b, &p, 80), alert_id(&u, &b, &w, 80));
+        assert_ne!(alert_id(&u, &b, &w, 80), alert_id(&u, &b, &w.next(), 80));
         assert_eq!(thresholds(80), vec![80, 100]);
         assert_eq!(thresholds(100), vec![100]);
         assert_eq!(format_money(Money::from_minor(123_405), &Currency::gbp()), "£1234.05");

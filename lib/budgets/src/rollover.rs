@@ -1,13 +1,17 @@
 //! The daily period rollover (BudgetRolloverFunction, EventBridge): every
 //! recurring budget whose period ended is found through the sparse GSI1 due
 //! index (`BUDGET_DUE#{shard}`, sorted by period end: only the due ones are
-//! read), its closed periods are kept as history entries with what was spent,
-//! and it moves to the period containing now, with that period's spending.
+//! read), its closed periods (months or weeks) are kept as history entries
+//! with what was budgeted and spent, what was left unspent is carried into the
+//! next period where the budget says so (`rolloverUnspent`; an overspent
+//! period carries nothing, and an unspent one carries its whole remainder,
+//! so a carry can build up over periods the user does not spend), and it
+//! moves to the period containing now, with that period's spending.
 //! Each budget is written conditionally on the version read: a concurrent
 //! preferences change wins, and the budget is due again on the next run.
 
 use crate::model::record_spent;
-use crate::period::MonthPeriod;
+use crate::period::Period;
 use crate::spend::progress;
 use crate::store::BudgetStore;
 use expenzez_domain::entities::{BudgetHistoryEntry, UserBudget};
@@ -29,19 +33,23 @@ pub struct RolloverReport {
 /// Closes every period of `b` that ended before `now`; returns whether it changed.
 pub async fn roll<S: BudgetStore>(store: &S, b: &mut UserBudget, now: Timestamp) -> Result<bool, StoreError> {
     let mut changed = false;
-    let mut period = MonthPeriod::containing(b.period.start_date);
-    while period.next_start <= now {
+    let mut period = Period::containing(b.period.kind, b.period.start_date);
+    while period.next_start() <= now {
         let spending = store.period_spending(&b.user_id, &period, true).await?;
         let spent = spending.spent_by(b).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        // The closed period's allowance: its limit plus what it received.
+        let budgeted = b.allowance();
+        let unspent = budgeted.checked_sub(spent).filter(|m| !m.is_negative()).unwrap_or(Money::ZERO);
         if !b.history.iter().any(|h| h.period == period.label()) {
             b.history.push(BudgetHistoryEntry {
                 period: period.label(),
-                budgeted: b.limit,
+                budgeted,
                 spent,
-                variance: b.limit.checked_sub(spent).unwrap_or(Money::ZERO),
-                achievement: progress(spent, b.limit).try_into().unwrap_or(0.0),
+                variance: budgeted.checked_sub(spent).unwrap_or(Money::ZERO),
+                achievement: progress(spent, budgeted).try_into().unwrap_or(0.0),
             });
         }
+        b.carried_over = if b.rollover_unspent { unspent } else { Money::ZERO };
         period = period.next();
         changed = true;
     }
@@ -51,7 +59,7 @@ pub async fn roll<S: BudgetStore>(store: &S, b: &mut UserBudget, now: Timestamp)
     if b.history.len() > MAX_HISTORY {
         b.history.drain(..b.history.len() - MAX_HISTORY);
     }
-    b.period.start_date = period.start;
+    b.period.start_date = period.start();
     b.period.end_date = period.end();
     let spent = store.period_spending(&b.user_id, &period, true).await?.spent_by(b).map_err(|e| StoreError::Invalid(e.to_string()))?;
     record_spent(b, spent, now);

@@ -4,9 +4,12 @@
 //! those of its last hour that belong to the next local month (both empty in
 //! winter). Spending is per category net of refunds (debits minus credits),
 //! never below zero, so a refund lowers what a budget has spent and income in
-//! another category never does.
+//! another category never does. A week's figures are its transactions (one
+//! bounded Query by date). Budgets are in the summaries' base currency (GBP):
+//! transactions in another currency are never added to them.
 
-use crate::period::MonthPeriod;
+use crate::period::Period;
+use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::{MonthlySummary, Totals, Transaction, UserBudget};
 use expenzez_domain::Money;
 use rust_decimal::Decimal;
@@ -35,6 +38,11 @@ fn add_totals(into: &mut Totals, t: &Totals, sign: i64) -> Result<(), OutOfRange
     Ok(())
 }
 
+/// Whether a transaction is in the budgets' (the summaries' base) currency.
+fn in_base(t: &Transaction) -> bool {
+    t.currency.as_str() == MonthlySummary::BASE_CURRENCY
+}
+
 fn totals_of(t: &Transaction) -> Totals {
     if t.amount.is_negative() {
         Totals { debit: t.amount.abs(), debit_count: 1, ..Totals::default() }
@@ -43,9 +51,16 @@ fn totals_of(t: &Transaction) -> Totals {
     }
 }
 
+/// How categories are compared: the app's name for a known one (so a
+/// budget on `transport` counts `Transportation`), lower-cased; another
+/// name lower-cased.
+pub fn category_key(category: &str) -> String {
+    AppCategory::from_name(category).map_or_else(|| category.to_lowercase(), |c| c.name().to_lowercase())
+}
+
 impl PeriodSpending {
     fn apply(&mut self, category: &str, t: &Totals, sign: i64) -> Result<(), OutOfRange> {
-        add_totals(self.by_category.entry(category.to_lowercase()).or_default(), t, sign)
+        add_totals(self.by_category.entry(category_key(category)).or_default(), t, sign)
     }
 
     /// The local month from its UTC month's summary and the two boundary windows.
@@ -54,20 +69,20 @@ impl PeriodSpending {
         for (cat, t) in summary.map(|s| &s.by_category).into_iter().flatten() {
             s.apply(cat, t, 1)?;
         }
-        for t in entering {
+        for t in entering.iter().filter(|t| in_base(t)) {
             s.apply(t.category.primary.as_str(), &totals_of(t), 1)?;
         }
-        for t in leaving {
+        for t in leaving.iter().filter(|t| in_base(t)) {
             s.apply(t.category.primary.as_str(), &totals_of(t), -1)?;
         }
         Ok(s)
     }
 
-    /// The same figures recomputed from the transactions themselves (what
-    /// the invariant is checked against).
-    pub fn recompute<'a>(period: &MonthPeriod, txns: impl IntoIterator<Item = &'a Transaction>) -> Result<Self, OutOfRange> {
+    /// The figures of `period` from its transactions (a week's, read by date;
+    /// and what the invariant is checked against).
+    pub fn recompute<'a>(period: &Period, txns: impl IntoIterator<Item = &'a Transaction>) -> Result<Self, OutOfRange> {
         let mut s = Self::default();
-        for t in txns.into_iter().filter(|t| period.contains(t.timestamp)) {
+        for t in txns.into_iter().filter(|t| period.contains(t.timestamp) && in_base(t)) {
             s.apply(t.category.primary.as_str(), &totals_of(t), 1)?;
         }
         Ok(s)
@@ -76,8 +91,7 @@ impl PeriodSpending {
     /// What a budget on `category` (plus `subcategories`) has spent.
     pub fn spent(&self, category: &str, subcategories: &[String]) -> Result<Money, OutOfRange> {
         let all = category.eq_ignore_ascii_case(ALL_CATEGORIES);
-        let wanted: Vec<String> =
-            std::iter::once(category).chain(subcategories.iter().map(String::as_str)).map(str::to_lowercase).collect();
+        let wanted: Vec<String> = std::iter::once(category).chain(subcategories.iter().map(String::as_str)).map(category_key).collect();
         let mut spent = Money::ZERO;
         // Net per category, never below zero: income in one category does not
         // offset spending in another.

@@ -1,12 +1,12 @@
 //! The narrow store the budget routes, the alert evaluator and the rollover
 //! use; implemented by the DynamoDB [`Table`] (tests run it against DynamoDB Local).
 
-use crate::period::MonthPeriod;
+use crate::period::Period;
 use crate::spend::PeriodSpending;
 use expenzez_api::stores::Metered;
 use expenzez_domain::entities::{AlertPreferences, BudgetAlert, Entity, MonthlySummary, Transaction, UserBudget};
 use expenzez_domain::ids::{AlertId, BudgetId, UserId};
-use expenzez_domain::keys::{self, ItemKey};
+use expenzez_domain::keys::{self, Category, ItemKey};
 use expenzez_domain::time::YearMonth;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, Query, SortKey, StoreError, Table, TxAction, Versioned};
@@ -23,9 +23,10 @@ pub trait BudgetStore: Metered {
     fn commit(&self, actions: Vec<TxAction>) -> impl Future<Output = R<()>> + Send;
     fn alert_preferences(&self, user: &UserId) -> impl Future<Output = R<Option<Versioned<AlertPreferences>>>> + Send;
     fn save_alert_preferences(&self, prefs: &AlertPreferences, condition: Condition) -> impl Future<Output = R<u64>> + Send;
-    /// Debits and credits of one local month by category, from its SUMMARY
-    /// item and the boundary hours (no scan of transactions).
-    fn period_spending(&self, user: &UserId, period: &MonthPeriod, consistent: bool) -> impl Future<Output = R<PeriodSpending>> + Send;
+    /// Debits and credits of one period by category: a local month from its
+    /// SUMMARY item and the boundary hours, a local week from its
+    /// transactions (one Query by date); never a scan of transactions.
+    fn period_spending(&self, user: &UserId, period: &Period, consistent: bool) -> impl Future<Output = R<PeriodSpending>> + Send;
     /// Every unexpired alert of `user`.
     fn alerts(&self, user: &UserId) -> impl Future<Output = R<Vec<Versioned<BudgetAlert>>>> + Send;
     fn alert(&self, user: &UserId, id: &AlertId) -> impl Future<Output = R<Option<Versioned<BudgetAlert>>>> + Send;
@@ -33,6 +34,16 @@ pub trait BudgetStore: Metered {
     /// The budgets of one shard of the sparse due index whose period ended before `now`.
     fn due_budgets(&self, shard: u32, now: Timestamp) -> impl Future<Output = R<Vec<(UserId, BudgetId)>>> + Send;
     fn save_budget(&self, budget: &UserBudget, condition: Condition) -> impl Future<Output = R<u64>> + Send;
+    /// At most `limit` of `user`'s transactions at or before `at`, newest
+    /// first: in `category` (GSI3), or in every category (GSI2). One page of
+    /// one Query: the large-transaction rule's bounded history.
+    fn transactions_before(
+        &self,
+        user: &UserId,
+        category: Option<&Category>,
+        at: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = R<Vec<Transaction>>> + Send;
 }
 
 async fn query_all<E: Entity>(table: &Table, q: &Query) -> R<Vec<Versioned<E>>> {
@@ -44,7 +55,7 @@ async fn query_all<E: Entity>(table: &Table, q: &Query) -> R<Vec<Versioned<E>>> 
     Ok(out)
 }
 
-/// Transactions with `from <= timestamp < to` (GSI2; a window of at most an hour).
+/// Transactions with `from <= timestamp < to` (GSI2; a window of at most a week).
 async fn window(table: &Table, user: &UserId, from: Timestamp, to: Timestamp) -> R<Vec<Transaction>> {
     if from >= to {
         return Ok(Vec::new());
@@ -52,7 +63,8 @@ async fn window(table: &Table, user: &UserId, from: Timestamp, to: Timestamp) ->
     let last = Timestamp::from_millis(to.millis() - 1).ok_or_else(|| StoreError::Invalid("timestamp out of range".into()))?;
     let (lo, hi) = keys::gsi2_range(from, last);
     let q = Query::index(user.as_str(), keys::Index::Gsi2, keys::user_pk(user)).sort_key(SortKey::Between(lo, hi));
-    table.query_all_as::<Transaction>(&q).await
+    // Typed reads: an old item comes back upgraded (its category canonical).
+    Ok(query_all::<Transaction>(table, &q).await?.into_iter().map(|v| v.value).collect())
 }
 
 /// Midnight UTC on the 1st of a calendar month.
@@ -79,7 +91,14 @@ impl BudgetStore for Table {
     async fn save_alert_preferences(&self, prefs: &AlertPreferences, condition: Condition) -> R<u64> {
         self.put(prefs, condition).await
     }
-    async fn period_spending(&self, user: &UserId, period: &MonthPeriod, consistent: bool) -> R<PeriodSpending> {
+    async fn period_spending(&self, user: &UserId, period: &Period, consistent: bool) -> R<PeriodSpending> {
+        let period = match period {
+            Period::Month(m) => m,
+            Period::Week(w) => {
+                let txns = window(self, user, w.start, w.next_start).await?;
+                return PeriodSpending::recompute(&Period::Week(*w), &txns).map_err(|e| StoreError::Invalid(e.to_string()));
+            }
+        };
         // The local month's figures live in the SUMMARY of the UTC month of the same name.
         let key = ItemKey::MonthlySummary(user.clone(), period.month);
         let summary = async {
@@ -120,5 +139,18 @@ impl BudgetStore for Table {
     }
     async fn save_budget(&self, budget: &UserBudget, condition: Condition) -> R<u64> {
         self.put(budget, condition).await
+    }
+    async fn transactions_before(&self, user: &UserId, category: Option<&Category>, at: Timestamp, limit: u32) -> R<Vec<Transaction>> {
+        let q = match category {
+            // `CATEGORY#{category}#{timestamp}`: everything of the category up to `at`.
+            Some(c) => {
+                let prefix = keys::gsi3_category_prefix(c);
+                Query::index(user.as_str(), keys::Index::Gsi3, keys::user_pk(user)).between(prefix.clone(), format!("{prefix}{at}"))
+            }
+            // `{timestamp}#{transactionId}`: `{at}~` is above every id at `at`.
+            None => Query::index(user.as_str(), keys::Index::Gsi2, keys::user_pk(user))
+                .sort_key(SortKey::LessOrEqual(keys::gsi2_range(at, at).1)),
+        };
+        Ok(self.query_as::<Transaction>(&q.descending().limit(limit)).await?.items)
     }
 }

@@ -94,6 +94,8 @@ id_type!(/// A notification history entry.
 id_type!(/// A notification request's key: a digest of its producer's `requestId`
     /// ([`crate::entities::NotificationDelivery::request_key`]).
     NotificationRequestKey);
+id_type!(/// Expo's id of a push ticket, under which its receipt is read.
+    PushReceiptId);
 id_type!(/// A budget.
     BudgetId);
 id_type!(/// A budget alert.

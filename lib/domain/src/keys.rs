@@ -27,6 +27,11 @@
 //!   reset the limit, and a counter under optimistic locking cannot be overrun by racing requests.
 //! - `NOTIFYREQ#{requestKey}`: the notifier's claim on one notification request
 //!   (a conditional put), so a request SQS delivers twice notifies once (TTL 14 days).
+//! - `RECEIPT#{receiptId}`: a push ticket whose receipt Expo had not ready when the push was
+//!   sent, so it is read later and a `DeviceNotRegistered` token still deleted (TTL 1 day:
+//!   Expo keeps receipts that long). Its sparse GSI1 partition `RECEIPT_DUE#{shard}` (sort key
+//!   `{checkAfter}#{userId}#{deviceId}#{receiptId}`, everything the sweep needs, as GSI1
+//!   projects few attributes) lists the pending receipts, so the sweep never scans.
 //! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
 //!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 //!
@@ -46,6 +51,16 @@
 //! The sparse GSI1 partition `BUDGET_DUE#{shard}` (sort key `{periodEnd}#{userId}#{budgetId}`)
 //! lists the recurring budgets by the end of their current period, so the daily
 //! rollover reads only the budgets that are due, never a scan.
+//!
+//! The sparse GSI3 partition `CONSENT_DUE#{shard}` (sort key
+//! `{consentExpiresAt}#{userId}#{connectionId}`) lists the syncable bank
+//! connections whose consent expiry has not been announced yet, by that expiry.
+//! The daily consent check reads `GSI3SK <= now + 7 days` from each shard instead
+//! of scanning every user's connections. GSI3, not GSI1: a connection's GSI1 is
+//! its sync-due key (one key per index per item), and GSI3's partitions are
+//! otherwise `USER#{userId}`, so the two never meet. The key leaves the index when
+//! the reminder is requested (`consentReminded` = that expiry) or the connection
+//! stops syncing, and comes back for a renewed consent (a new expiry).
 
 use crate::email::Email;
 use crate::ids::*;
@@ -76,6 +91,9 @@ pub const SYNC_SHARDS: u32 = 8;
 /// Number of shards of the budget rollover due index (`BUDGET_DUE#{shard}`).
 pub const BUDGET_SHARDS: u32 = 8;
 
+/// Number of shards of the pending push receipt index (`RECEIPT_DUE#{shard}`).
+pub const RECEIPT_SHARDS: u32 = 4;
+
 /// The table's secondary indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Index {
@@ -83,7 +101,8 @@ pub enum Index {
     Gsi1,
     /// Transactions by date: `USER#{userId}` / `{timestamp}#{transactionId}`.
     Gsi2,
-    /// Transactions by category: `USER#{userId}` / `CATEGORY#{category}#{timestamp}`.
+    /// Transactions by category: `USER#{userId}` / `CATEGORY#{category}#{timestamp}`;
+    /// and the sparse consent-expiry index (`CONSENT_DUE#{shard}`).
     Gsi3,
 }
 
@@ -199,6 +218,7 @@ pub mod prefix {
     pub const PIN: &str = "PIN#";
     pub const AI_USAGE: &str = "USAGE#AI#";
     pub const NOTIFY_REQUEST: &str = "NOTIFYREQ#";
+    pub const PUSH_RECEIPT: &str = "RECEIPT#";
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
@@ -249,6 +269,7 @@ pub enum ItemKey {
     SecurityPreferences(UserId),
     AiUsage(UserId, NaiveDate),
     NotificationDelivery(UserId, NotificationRequestKey),
+    PushReceipt(UserId, PushReceiptId),
     /// One rate-limit window: `scope` names the route, `subject` the caller
     /// (a hash, never an address), `window` its start in epoch seconds.
     RateWindow {
@@ -288,6 +309,7 @@ impl ItemKey {
             SecurityPreferences(u) => (user_pk(u), SECURITY_PREFERENCES_SK.to_string()),
             AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
             NotificationDelivery(u, r) => (user_pk(u), format!("{}{r}", prefix::NOTIFY_REQUEST)),
+            PushReceipt(u, r) => (user_pk(u), format!("{}{r}", prefix::PUSH_RECEIPT)),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
@@ -379,6 +401,7 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
         _ if sk.starts_with(prefix::NOTIFY_REQUEST) => {
             NotificationDelivery(u, NotificationRequestKey::new(&sk[prefix::NOTIFY_REQUEST.len()..]).ok()?)
         }
+        _ if sk.starts_with(prefix::PUSH_RECEIPT) => PushReceipt(u, PushReceiptId::new(&sk[prefix::PUSH_RECEIPT.len()..]).ok()?),
         _ if sk.starts_with(prefix::SYNC_RUN) => {
             let rest = &sk[prefix::SYNC_RUN.len()..];
             // The connection id has no '#'; the timestamp follows the first one.
@@ -410,6 +433,45 @@ pub fn sync_due_pk(shard: u32) -> String {
 /// Sorted by when it is due, so "due now" is `GSI1SK <= now`.
 pub fn gsi1_sync_due(next_sync: Timestamp, user: &UserId, connection: &ConnectionId) -> IndexKey {
     IndexKey { index: Index::Gsi1, pk: sync_due_pk(sync_shard(connection)), sk: format!("{next_sync}#{user}#{connection}") }
+}
+
+/// Partition of one shard of the consent-expiry index.
+pub fn consent_due_pk(shard: u32) -> String {
+    format!("CONSENT_DUE#{shard}")
+}
+
+/// GSI3 for a syncable connection whose consent expiry was not announced yet
+/// (sparse), sorted by that expiry: "expires within 7 days" is `GSI3SK <= now + 7 d`.
+/// Sharded like the sync due index ([`SYNC_SHARDS`]).
+pub fn gsi3_consent_due(expires_at: Timestamp, user: &UserId, connection: &ConnectionId) -> IndexKey {
+    IndexKey { index: Index::Gsi3, pk: consent_due_pk(sync_shard(connection)), sk: format!("{expires_at}#{user}#{connection}") }
+}
+
+/// The expiry, user and connection a consent-due sort key names.
+pub fn parse_consent_due_sk(sk: &str) -> Option<(Timestamp, UserId, ConnectionId)> {
+    let (ts, rest) = (sk.get(..24)?, sk.get(24..)?.strip_prefix('#')?);
+    let (u, c) = rest.split_once('#')?;
+    Some((Timestamp::parse(ts).ok()?, UserId::new(u).ok()?, ConnectionId::new(c).ok()?))
+}
+
+/// Partition of one shard of the pending push receipt index.
+pub fn receipt_due_pk(shard: u32) -> String {
+    format!("RECEIPT_DUE#{shard}")
+}
+
+/// GSI1 for a push receipt not read yet (sparse: the item is deleted once
+/// read), sorted by when to read it: "due now" is `GSI1SK <= now`.
+pub fn gsi1_receipt_due(check_after: Timestamp, user: &UserId, device: &DeviceId, receipt: &PushReceiptId) -> IndexKey {
+    let shard = fnv1a(receipt.as_str()) % RECEIPT_SHARDS;
+    IndexKey { index: Index::Gsi1, pk: receipt_due_pk(shard), sk: format!("{check_after}#{user}#{device}#{receipt}") }
+}
+
+/// The user, device and receipt a receipt-due sort key names.
+pub fn parse_receipt_due_sk(sk: &str) -> Option<(Timestamp, UserId, DeviceId, PushReceiptId)> {
+    let (ts, rest) = (sk.get(..24)?, sk.get(24..)?.strip_prefix('#')?);
+    let (u, rest) = rest.split_once('#')?;
+    let (d, r) = rest.split_once('#')?;
+    Some((Timestamp::parse(ts).ok()?, UserId::new(u).ok()?, DeviceId::new(d).ok()?, PushReceiptId::new(r).ok()?))
 }
 
 /// FNV-1a of a string (stable across processes and releases, unlike std's hasher).
@@ -515,7 +577,8 @@ mod tests {
             }),
             (u.clone(), 0i64..100_000)
                 .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
-            (u, id()).prop_map(|(u, k)| ItemKey::NotificationDelivery(u, NotificationRequestKey::new(k).unwrap())),
+            (u.clone(), id()).prop_map(|(u, k)| ItemKey::NotificationDelivery(u, NotificationRequestKey::new(k).unwrap())),
+            (u, id()).prop_map(|(u, r)| ItemKey::PushReceipt(u, PushReceiptId::new(r).unwrap())),
         ]
     }
 
@@ -532,6 +595,22 @@ mod tests {
             let k = gsi1_budget_due(t, &u, &b);
             prop_assert!(k.pk.starts_with("BUDGET_DUE#"));
             prop_assert_eq!(parse_budget_due_sk(&k.sk), Some((t, u, b)));
+        }
+
+        #[test]
+        fn consent_due_keys_parse_back(t in ts(), u in user(), c in id()) {
+            let c = ConnectionId::new(c).unwrap();
+            let k = gsi3_consent_due(t, &u, &c);
+            prop_assert!(k.pk.starts_with("CONSENT_DUE#"));
+            prop_assert_eq!(parse_consent_due_sk(&k.sk), Some((t, u, c)));
+        }
+
+        #[test]
+        fn receipt_due_keys_parse_back(t in ts(), u in user(), d in id(), r in id()) {
+            let (d, r) = (DeviceId::new(d).unwrap(), PushReceiptId::new(r).unwrap());
+            let k = gsi1_receipt_due(t, &u, &d, &r);
+            prop_assert!(k.pk.starts_with("RECEIPT_DUE#"));
+            prop_assert_eq!(parse_receipt_due_sk(&k.sk), Some((t, u, d, r)));
         }
 
         #[test]

@@ -7,8 +7,10 @@
 //! - [`entities`]: the seed's entities plus the four new items, as typed structs.
 //! - [`cursor`]: opaque, HMAC-authenticated pagination cursors.
 //! - [`mask`]: the plaintext masks stored beside encrypted bank details.
+//! - [`category`]: the one category taxonomy (the app's names, aliases, the bank's classifications).
 //! - [`merchant`]: merchant names compared as people mean them, and keyword category rules.
 
+pub mod category;
 pub mod cursor;
 pub mod email;
 pub mod entities;

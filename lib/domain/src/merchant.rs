@@ -49,17 +49,19 @@ pub fn same(a: &str, b: &str) -> bool {
     !a.is_empty() && a == normalise(b)
 }
 
+use crate::category::AppCategory::{self, *};
+
 /// Keyword rules: the first rule with a word found in the text names the
 /// category (the app's category names, APP-CONTRACT "Categories"). Income
 /// first, so "salary from tesco" is income, not groceries.
-const RULES: &[(&str, &[&str])] = &[
-    ("Income", &["salary", "payroll", "wages", "refund", "interest paid", "dividend", "hmrc tax refund", "bacs credit"]),
+const RULES: &[(AppCategory, &[&str])] = &[
+    (Income, &["salary", "payroll", "wages", "refund", "interest paid", "dividend", "hmrc tax refund", "bacs credit"]),
     (
-        "Groceries",
+        Groceries,
         &["tesco", "sainsbury", "asda", "morrisons", "aldi", "lidl", "waitrose", "co-op", "coop", "ocado", "iceland", "m&s food", "grocer"],
     ),
     (
-        "Food & Dining",
+        FoodAndDining,
         &[
             "restaurant",
             "cafe",
@@ -82,7 +84,7 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "Transportation",
+        Transportation,
         &[
             "tfl",
             "uber",
@@ -101,7 +103,7 @@ const RULES: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "Bills & Utilities",
+        BillsAndUtilities,
         &[
             "british gas",
             "edf",
@@ -125,19 +127,19 @@ const RULES: &[(&str, &[&str])] = &[
             "mortgage",
         ],
     ),
-    ("Entertainment", &["netflix", "spotify", "disney", "cinema", "odeon", "vue", "steam", "playstation", "xbox", "ticketmaster"]),
-    ("Shopping", &["amazon", "amzn", "ebay", "argos", "john lewis", "primark", "asos", "ikea", "currys", "next ", "zara", "h&m"]),
-    ("Health & Fitness", &["pharmacy", "boots", "superdrug", "gym", "puregym", "dentist", "nhs", "doctor", "optician", "fitness"]),
-    ("Travel", &["airline", "easyjet", "ryanair", "british airways", "hotel", "airbnb", "booking.com", "expedia"]),
-    ("Education", &["university", "school", "tuition", "course", "udemy", "books"]),
-    ("Personal Care", &["barber", "hair", "salon", "spa", "beauty"]),
-    ("Home", &["b&q", "wickes", "homebase", "dunelm", "screwfix", "furniture"]),
-    ("Gifts & Donations", &["donation", "charity", "oxfam", "justgiving", "gift"]),
+    (Entertainment, &["netflix", "spotify", "disney", "cinema", "odeon", "vue", "steam", "playstation", "xbox", "ticketmaster"]),
+    (Shopping, &["amazon", "amzn", "ebay", "argos", "john lewis", "primark", "asos", "ikea", "currys", "next ", "zara", "h&m"]),
+    (HealthAndFitness, &["pharmacy", "boots", "superdrug", "gym", "puregym", "dentist", "nhs", "doctor", "optician", "fitness"]),
+    (Travel, &["airline", "easyjet", "ryanair", "british airways", "hotel", "airbnb", "booking.com", "expedia"]),
+    (Education, &["university", "school", "tuition", "course", "udemy", "books"]),
+    (PersonalCare, &["barber", "hair", "salon", "spa", "beauty"]),
+    (Home, &["b&q", "wickes", "homebase", "dunelm", "screwfix", "furniture"]),
+    (GiftsAndDonations, &["donation", "charity", "oxfam", "justgiving", "gift"]),
 ];
 
 /// The category the keyword rules give `text` (a description or merchant),
 /// or `None` when no rule matches.
-pub fn keyword_category(text: &str) -> Option<&'static str> {
+pub fn keyword_category(text: &str) -> Option<AppCategory> {
     // Padded with spaces so rules ending in a space ("bp ") also match at the end.
     let hay = format!(" {} ", text.to_lowercase());
     RULES.iter().find(|(_, words)| words.iter().any(|w| contains_word(&hay, w))).map(|(c, _)| *c)
@@ -167,11 +169,11 @@ mod tests {
 
     #[test]
     fn keyword_rules() {
-        assert_eq!(keyword_category("TESCO STORES 2345"), Some("Groceries"));
-        assert_eq!(keyword_category("Salary ACME Ltd"), Some("Income"));
-        assert_eq!(keyword_category("TFL TRAVEL CH"), Some("Transportation"));
-        assert_eq!(keyword_category("NETFLIX.COM"), Some("Entertainment"));
-        assert_eq!(keyword_category("BP"), Some("Transportation"));
+        assert_eq!(keyword_category("TESCO STORES 2345"), Some(Groceries));
+        assert_eq!(keyword_category("Salary ACME Ltd"), Some(Income));
+        assert_eq!(keyword_category("TFL TRAVEL CH"), Some(Transportation));
+        assert_eq!(keyword_category("NETFLIX.COM"), Some(Entertainment));
+        assert_eq!(keyword_category("BP"), Some(Transportation));
         assert_eq!(keyword_category("Zzz unknown"), None);
         // Word starts only: "stop" does not contain the rule "pub"/"tesco" etc.
         assert_eq!(keyword_category("republic"), None);

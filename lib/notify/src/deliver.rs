@@ -5,7 +5,7 @@
 
 use crate::expo::{Expo, PushError, PushMessage, Ticket, DEVICE_NOT_REGISTERED, MESSAGE_RATE_EXCEEDED};
 use expenzez_domain::entities::*;
-use expenzez_domain::ids::{DeviceId, NotificationId, UserId};
+use expenzez_domain::ids::{DeviceId, NotificationId, PushReceiptId, UserId};
 use expenzez_domain::keys::{self, ItemKey};
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, Query, SortKey, StoreError, Table};
@@ -85,6 +85,19 @@ async fn remove_token(table: &Table, user: &UserId, device: &DeviceId) {
     }
 }
 
+/// Keeps a receipt that was not ready for the sweep; best effort (a receipt
+/// never read only leaves a dead token to the next push's ticket).
+async fn keep_receipt(table: &Table, user: &UserId, id: &NotificationId, receipt: &str, device: &DeviceId, now: Timestamp) {
+    let Ok(rid) = PushReceiptId::new(receipt) else {
+        tracing::warn!("push receipt id not usable as a key; not kept");
+        return;
+    };
+    let r = PushReceipt::new(user, rid, device.clone(), id.clone(), now);
+    if let Err(e) = table.put(&r, Condition::None).await {
+        tracing::warn!(error = %e, "pending push receipt not kept");
+    }
+}
+
 /// Pushes `out` (as notification `id`) to `tokens`. A request-level failure
 /// (after retries) is an error and nothing is written; otherwise tokens Expo
 /// reports as `DeviceNotRegistered`, in a ticket or a ready receipt, are deleted.
@@ -139,11 +152,14 @@ pub async fn push(
             error,
         });
     }
-    // Receipts: the ones ready now (Expo keeps the rest for a day).
+    // Receipts: the ones ready now; the rest are kept for the receipt sweep
+    // ([`crate::receipts`]; Expo keeps them for a day).
+    let mut pending: Vec<(String, DeviceId)> = Vec::new();
     if !receipt_ids.is_empty() {
         let ids: Vec<String> = receipt_ids.keys().cloned().collect();
         match expo.receipts(&ids).await {
             Ok(receipts) => {
+                pending = receipt_ids.iter().filter(|(rid, _)| !receipts.contains_key(*rid)).map(|(r, d)| (r.clone(), d.clone())).collect();
                 for (rid, receipt) in receipts {
                     let Some(device) = receipt_ids.get(&rid) else { continue };
                     if let Some(code) = receipt.error_code() {
@@ -159,8 +175,14 @@ pub async fn push(
                     }
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "push receipts not read"),
+            Err(e) => {
+                tracing::warn!(error = %e, "push receipts not read now; kept for the sweep");
+                pending = receipt_ids.iter().map(|(r, d)| (r.clone(), d.clone())).collect();
+            }
         }
+    }
+    for (receipt, device) in pending.iter().filter(|(_, d)| report.delivered.contains(d)) {
+        keep_receipt(table, user, id, receipt, device, now).await;
     }
     for device in &report.removed {
         remove_token(table, user, device).await;

@@ -397,7 +397,13 @@ struct SendTest {
 
 /// `POST /notifications/send`: a push to my own devices now (no quiet hours:
 /// I asked for it), within the daily cap; written to my history if delivered.
+/// A retry with the same `Idempotency-Key` gets the first answer and pushes nothing again.
 pub async fn send_test(n: Notify, ctx: Ctx) -> Result<Reply, ApiError> {
+    let table = n.table.clone();
+    expenzez_api::idempotency::once(&table, ctx, |ctx| send_test_once(&n, ctx)).await
+}
+
+async fn send_test_once(n: &Notify, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let body: SendTest = ctx.json()?;
     let mut errors = Vec::new();

@@ -10,6 +10,7 @@ pub mod handlers;
 pub mod notifier;
 pub mod prefs;
 pub mod queue;
+pub mod receipts;
 pub mod routes;
 
 pub use notifier::{consume, Notifier, NotifierSettings};

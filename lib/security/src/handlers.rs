@@ -241,8 +241,10 @@ pub struct PreferencesChange {
     pub app_lock_enabled: Option<bool>,
     pub biometric_enabled: Option<bool>,
     /// Minutes, 1 to 60.
+    #[serde(default, deserialize_with = "expenzez_api::request::whole")]
     pub session_timeout: Option<u32>,
     /// 3 to 10.
+    #[serde(default, deserialize_with = "expenzez_api::request::whole")]
     pub max_attempts: Option<u32>,
 }
 

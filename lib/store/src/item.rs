@@ -61,6 +61,14 @@ pub(crate) fn version_of(item: &Item) -> u64 {
     }
 }
 
+/// The item's `schemaVersion` (0 for an item written before it existed).
+pub(crate) fn schema_of(item: &Item) -> u32 {
+    match item.get(keys::SCHEMA_VERSION) {
+        Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 pub(crate) fn key_of(item: &Item) -> Option<Key> {
     match (item.get(keys::PK), item.get(keys::SK)) {
         (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => Some(Key { pk: pk.clone(), sk: sk.clone() }),
@@ -87,7 +95,11 @@ pub(crate) fn check_type<E: Entity>(item: &Item) -> Result<(), StoreError> {
 pub(crate) fn from_item<E: Entity>(item: Item) -> Result<Versioned<E>, StoreError> {
     check_type::<E>(&item)?;
     let version = version_of(&item);
-    let value = serde_dynamo::from_item(item).map_err(StoreError::mapping::<E>)?;
+    let schema = schema_of(&item);
+    let mut value: E = serde_dynamo::from_item(item).map_err(StoreError::mapping::<E>)?;
+    if schema < E::SCHEMA_VERSION {
+        value.upgrade(schema);
+    }
     Ok(Versioned { value, version })
 }
 

@@ -42,6 +42,8 @@ async fn main() -> anyhow::Result<()> {
     let user = expenzez_domain::ids::UserId::new(sub.clone())?;
     table.put(&expenzez_banking::memory::demo_connection(&user, table.now()), expenzez_store::Condition::None).await?;
     let mut banking = expenzez_local_api::demo_banking(&table, 1);
+    // The sync and the bank callback send their notifications, as deployed.
+    banking.settings = std::sync::Arc::new(expenzez_banking::SyncSettings::from_env().await);
     // The sync queue in the local SQS, worked as Lambda's event source would.
     let queue = expenzez_local_api::sync_queue::create("expenzez-bank-sync-local").await?;
     let _worker = expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
@@ -74,6 +76,19 @@ async fn main() -> anyhow::Result<()> {
             tick.tick().await;
             if let Err(e) = expenzez_budgets::rollover::run(&rollover_table).await {
                 tracing::warn!(error = %e, "local budget rollover failed");
+            }
+        }
+    });
+    // EventBridge's daily consent check (template.yaml, BankConsentCheckFunction).
+    let (consent_table, consent_queue) = (table.clone(), expenzez_banking::notices::NotificationQueue::from_env().await);
+    let _consent = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            tick.tick().await;
+            if let Some(q) = &consent_queue {
+                if let Err(e) = expenzez_banking::consent::run(&consent_table, q).await {
+                    tracing::warn!(error = %e, "local consent check failed");
+                }
             }
         }
     });

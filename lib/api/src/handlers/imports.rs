@@ -18,6 +18,7 @@ use crate::handlers::transactions::{check_text, parse_date, signed, AppType};
 use crate::ledger::{self, Change};
 use crate::request::Ctx;
 use crate::stores::{ConfigStore, TransactionBatchStore};
+use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, SettingName, TransactionId, UserId};
 use expenzez_domain::keys::Category;
@@ -276,17 +277,17 @@ pub struct RowError {
 }
 
 /// A category the app knows for `text` (the row's category, description or
-/// merchant): the row's own when it names one, else the keyword rules, else `Other`.
+/// merchant): the app's name for the row's own when it names one (aliases
+/// included: a bank's `Eating out` is `Food & Dining`), else the keyword
+/// rules, else `Other`. The row's own word is kept as `providerPrimary`.
 pub fn choose_category(row_category: Option<&str>, text: &str) -> (Category, CategorySource) {
-    let own = row_category
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && !["uncategorized", "uncategorised", "unknown"].contains(&c.to_lowercase().as_str()));
-    if let Some(c) = own.and_then(|c| Category::new(c).ok()) {
-        return (c, CategorySource::Row);
+    // "Uncategorized", "Other" or a name of no category say nothing: the words may.
+    if let Some(c) = row_category.and_then(AppCategory::from_name).filter(|c| *c != AppCategory::Other) {
+        return (c.category(), CategorySource::Row);
     }
-    match merchant::keyword_category(text).and_then(|c| Category::new(c).ok()) {
-        Some(c) => (c, CategorySource::Keyword),
-        None => (Category::new("Other").expect("valid"), CategorySource::Fallback),
+    match merchant::keyword_category(text) {
+        Some(c) => (c.category(), CategorySource::Keyword),
+        None => (AppCategory::Other.category(), CategorySource::Fallback),
     }
 }
 

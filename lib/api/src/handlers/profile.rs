@@ -204,14 +204,17 @@ pub async fn put<S: ProfileStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
         let mut p = current.value.clone();
         update.apply(&mut p, store.now().date())?;
         p.updated_at = store.now();
+        let email_changed = p.email != current.value.email;
         // A new email moves its uniqueness claim (and the GSI1 key) in the same transaction.
-        let saved = if p.email != current.value.email {
-            store.move_email(&current, &p).await
-        } else {
-            store.save_profile(&p, current.version).await
-        };
+        let saved = if email_changed { store.move_email(&current, &p).await } else { store.save_profile(&p, current.version).await };
         match saved {
-            Ok(v) => return Ok(Reply::ok(&ProfileBody { profile: &ProfileView::from(&p) })?.etag(v)),
+            Ok(v) => {
+                if email_changed {
+                    // A security event: the account's owner hears of it on their devices.
+                    crate::notices::send(crate::notices::email_changed(&user, v, store.now())).await;
+                }
+                return Ok(Reply::ok(&ProfileBody { profile: &ProfileView::from(&p) })?.etag(v));
+            }
             Err(e) if e.is_conflict() => {
                 if p.email != current.value.email {
                     if let Some(owner) = store.email_owner(&p.email).await? {

@@ -16,9 +16,10 @@ use crate::json::Amount;
 use crate::ledger::{self, BatchError, Change};
 use crate::request::Ctx;
 use crate::stores::{LedgerStore, TransactionBatchStore, TransactionListStore};
+use expenzez_domain::category;
 use expenzez_domain::entities::Transaction;
 use expenzez_domain::ids::{TransactionId, UserId};
-use expenzez_domain::keys::{self, Category, Index};
+use expenzez_domain::keys::{self, Index};
 use expenzez_domain::merchant;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Query, Versioned};
@@ -106,7 +107,8 @@ pub async fn similar<S: TransactionListStore>(store: S, ctx: Ctx) -> Result<Repl
     let transactions: Vec<SimilarView> = found
         .iter()
         .filter(|t| exclude.as_deref() != Some(t.transaction_id.as_str()))
-        .filter(|t| !new_category.as_deref().is_some_and(|c| t.category.primary.as_str().eq_ignore_ascii_case(c)))
+        // Compared as the app names them (`transport` is `Transportation`).
+        .filter(|t| new_category.as_deref().is_none_or(|c| category::canonical(c) != category::canonical(t.category.primary.as_str())))
         .map(|t| SimilarView {
             id: t.transaction_id.to_string(),
             merchant: t.merchant.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
@@ -295,7 +297,7 @@ pub async fn bulk_categorize<S: TransactionBatchStore>(store: S, ctx: Ctx) -> Re
     let body: BulkCategorize = ctx.json()?;
     let mut errors = Vec::new();
     check_ids(&mut errors, &body.transaction_ids, true);
-    if let Err(e) = Category::new(&body.category) {
+    if let Err(e) = category::parse(&body.category) {
         errors.push(FieldError::new("category", e.to_string()));
     }
     if !errors.is_empty() {

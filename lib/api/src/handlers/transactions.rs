@@ -8,6 +8,7 @@ use crate::json::{Amount, JsonMoney};
 use crate::ledger;
 use crate::request::Ctx;
 use crate::stores::{LedgerStore, TransactionListStore};
+use expenzez_domain::category;
 use expenzez_domain::cursor::{self, CursorScope, Position};
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, TransactionId, UserId};
@@ -169,13 +170,8 @@ impl NewTransaction {
         if amount.is_zero() {
             errors.push(FieldError::new("amount", "must not be zero"));
         }
-        if let Some(o) = self.original_amount {
-            if o.0.abs() != amount.abs() {
-                errors.push(FieldError::new("originalAmount", "must equal the absolute amount"));
-            }
-        }
         let description = check_text(&mut errors, "description", &self.description, 200, true);
-        let category = Category::new(&self.category).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok();
+        let category = category::parse(&self.category).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok();
         let timestamp = match &self.date {
             Some(d) => parse_date(&mut errors, "date", d, now),
             None => Some(now),
@@ -291,17 +287,12 @@ impl TransactionUpdate {
         if amount.is_zero() {
             errors.push(FieldError::new("amount", "must not be zero"));
         }
-        if let Some(o) = self.original_amount {
-            if o.0.abs() != amount.abs() {
-                errors.push(FieldError::new("originalAmount", "must equal the absolute amount"));
-            }
-        }
         let description = self.description.as_deref().map(|d| check_text(&mut errors, "description", d, 200, true));
         let merchant = self.merchant.as_deref().map(|m| check_text(&mut errors, "merchant", m, 100, false));
         let category = self
             .category
             .as_deref()
-            .and_then(|c| Category::new(c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
+            .and_then(|c| category::parse(c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
         let date = self.date.as_deref().and_then(|d| parse_date(&mut errors, "date", d, now));
         let tags = check_tags(&mut errors, &self.tags);
         if !errors.is_empty() {
@@ -418,15 +409,11 @@ impl ListRequest {
         };
         let from = date(&mut errors, "startDate").map(Timestamp::start_of_day);
         let to = date(&mut errors, "endDate").map(Timestamp::end_of_day);
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                errors.push(FieldError::new("endDate", "must not be before startDate"));
-            }
-        }
         let category = ctx
             .query("category")
             .filter(|c| !c.trim().is_empty() && c != "all")
-            .and_then(|c| Category::new(&c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
+            // Case-insensitive, through the aliases: `transport` finds `Transportation`.
+            .and_then(|c| category::parse(&c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
         let kind = ctx.query("type").filter(|t| t != "all").and_then(|t| match t.as_str() {
             "debit" => Some(AppType::Debit),
             "credit" => Some(AppType::Credit),
@@ -693,7 +680,10 @@ pub async fn list_bank<S: TransactionListStore>(store: S, ctx: Ctx) -> Result<Re
 async fn list_as<S: TransactionListStore>(store: S, ctx: Ctx, mut req: ListRequest) -> Result<Reply, ApiError> {
     let user = ctx.user()?;
     let start = req.continue_from(store.cursor_key(), user)?;
-    let (found, next) = list_page(&store, user, &req, start, MAX_RESPONSE_BYTES).await?;
+    // An `endDate` before `startDate` is a valid, empty range (the document
+    // cannot relate two parameters, and nothing is in it): no query at all.
+    let empty = matches!((req.from, req.to), (Some(f), Some(t)) if f > t);
+    let (found, next) = if empty { (Vec::new(), None) } else { list_page(&store, user, &req, start, MAX_RESPONSE_BYTES).await? };
     let summary = PageSummary::of(&found)?;
     let next_key = next.map(|c| req.next_key(store.cursor_key(), user, &c));
     Reply::ok(&ListBody { transactions: found.iter().map(TransactionView::from).collect(), next_key, summary })

@@ -7,7 +7,7 @@ use crate::store::BudgetStore;
 use expenzez_api::error::FieldError;
 use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::{AlertPreferences, AlertType, BudgetAlert, Priority};
-use expenzez_domain::ids::{AlertId, IdempotencyKey};
+use expenzez_domain::ids::AlertId;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, Versioned};
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,7 @@ impl From<&BudgetAlert> for AlertView {
                 AlertType::Threshold => "budget_threshold",
                 AlertType::Exceeded => "budget_exceeded",
                 AlertType::PeriodEnd => "budget_period_end",
+                AlertType::Custom if a.transaction_id.is_some() => "large_transaction",
                 AlertType::Custom => "custom",
             },
             priority: a.priority,
@@ -55,6 +56,7 @@ impl From<&BudgetAlert> for AlertView {
                 "actionText": a.template.action_text,
                 "deepLink": a.template.deep_link,
                 "acknowledgedAt": a.acknowledged_at,
+                "transactionId": a.transaction_id,
             }),
             status,
             created_at: a.created_at,
@@ -88,12 +90,7 @@ struct AlertBody {
 /// A POST's `Idempotency-Key` must be well formed; acknowledging and
 /// dismissing are idempotent by themselves (a repeat changes nothing).
 fn check_idempotency_key(ctx: &Ctx) -> Result<(), ApiError> {
-    match ctx.header("idempotency-key") {
-        Some(k) => IdempotencyKey::new(k.trim())
-            .map(|_| ())
-            .map_err(|_| ApiError::validation("Idempotency-Key", "must be 1 to 128 printable characters without '#'")),
-        None => Ok(()),
-    }
+    ctx.idempotency_key().map(|_| ())
 }
 
 async fn change<S: BudgetStore>(store: S, ctx: Ctx, f: fn(&mut BudgetAlert, Timestamp) -> bool) -> Result<Reply, ApiError> {
@@ -187,6 +184,7 @@ pub struct AlertPreferencesUpdate {
     pub quiet_hours_start: Option<Option<String>>,
     #[serde(default, with = "serde_with_null")]
     pub quiet_hours_end: Option<Option<String>>,
+    #[serde(default, deserialize_with = "expenzez_api::request::whole")]
     pub max_alerts_per_day: Option<u32>,
 }
 

@@ -2,8 +2,8 @@
 //! with what they have spent this period, live from the SUMMARY items.
 
 use super::{conflict, Percent, MAX_ATTEMPTS};
-use crate::model::{is_main, percent};
-use crate::period::MonthPeriod;
+use crate::model::{allowance_in, is_main, percent};
+use crate::period::Period;
 use crate::spend::{reached, PeriodSpending};
 use crate::store::BudgetStore;
 use expenzez_api::json::Amount;
@@ -29,6 +29,10 @@ pub struct BudgetView {
     pub is_over_budget: bool,
     pub remaining_amount: Amount,
     pub alert_thresholds: Vec<u32>,
+    /// Whether unspent money moves into the next period.
+    pub rollover_unspent: bool,
+    /// What this period received from the one before (`amount` includes it).
+    pub rolled_over_amount: Amount,
 }
 
 #[derive(Debug, Serialize)]
@@ -42,50 +46,70 @@ pub struct BudgetsSummary {
     pub total_count: usize,
 }
 
-/// A budget and what it has spent in the current period.
+/// A budget and what it has spent in its current period (a month or a week).
 pub struct Status {
     pub budget: UserBudget,
+    pub period: Period,
     pub spent: Money,
 }
 
 impl Status {
-    fn over(&self) -> bool {
-        self.spent > self.budget.limit
+    /// What the budget may spend this period (its limit plus what was carried over).
+    pub fn allowance(&self) -> Money {
+        allowance_in(&self.budget, &self.period)
     }
-    fn view(&self, period: &MonthPeriod) -> BudgetView {
+    fn over(&self) -> bool {
+        self.spent > self.allowance()
+    }
+    fn view(&self) -> BudgetView {
         let b = &self.budget;
+        let allowance = self.allowance();
         BudgetView {
             id: b.budget_id.to_string(),
             name: b.name.clone(),
             category: b.category.clone(),
-            amount: Amount(b.limit),
-            period: b.period.kind,
+            amount: Amount(allowance),
+            period: self.period.kind(),
             currency: b.currency.to_string(),
-            start_date: period.start,
-            end_date: period.end(),
+            start_date: self.period.start(),
+            end_date: self.period.end(),
             current_spent: Amount(self.spent),
-            progress: Percent(percent(self.spent, b.limit)),
+            progress: Percent(percent(self.spent, allowance)),
             is_over_budget: self.over(),
-            remaining_amount: Amount(b.limit.checked_sub(self.spent).filter(|r| !r.is_negative()).unwrap_or(Money::ZERO)),
+            remaining_amount: Amount(allowance.checked_sub(self.spent).filter(|r| !r.is_negative()).unwrap_or(Money::ZERO)),
             alert_thresholds: b.alerts.thresholds.clone(),
+            rollover_unspent: b.rollover_unspent,
+            rolled_over_amount: Amount(allowance.checked_sub(b.limit).unwrap_or(Money::ZERO)),
         }
     }
 }
 
-/// Every budget of `user` with its spending in the period containing now:
+/// Every budget of `user` with its spending in its period containing now:
 /// one Query of the budgets and one GetItem of the month's summary (plus, in
-/// summer time, the boundary hour's transactions).
-pub async fn statuses<S: BudgetStore>(store: &S, user: &UserId) -> Result<(MonthPeriod, Vec<Status>), ApiError> {
-    let period = MonthPeriod::containing(store.now());
-    let (budgets, spending): (_, PeriodSpending) = tokio::try_join!(store.budgets(user), store.period_spending(user, &period, false))?;
+/// summer time, the boundary hour's transactions), and, when there are weekly
+/// budgets, one Query of the week's transactions by date.
+pub async fn statuses<S: BudgetStore>(store: &S, user: &UserId) -> Result<Vec<Status>, ApiError> {
+    let now = store.now();
+    let month = Period::containing(PeriodType::Monthly, now);
+    let week = Period::containing(PeriodType::Weekly, now);
+    let (budgets, month_spending): (_, PeriodSpending) = tokio::try_join!(store.budgets(user), store.period_spending(user, &month, false))?;
+    let week_spending = if budgets.iter().any(|b| Period::kind_of(b.value.period.kind) == PeriodType::Weekly) {
+        Some(store.period_spending(user, &week, false).await?)
+    } else {
+        None
+    };
     let mut out = Vec::with_capacity(budgets.len());
     for b in budgets {
+        let (period, spending) = match (Period::kind_of(b.value.period.kind), &week_spending) {
+            (PeriodType::Weekly, Some(w)) => (week, w),
+            _ => (month, &month_spending),
+        };
         let spent = spending.spent_by(&b.value).map_err(|_| ApiError::Internal)?;
-        out.push(Status { budget: b.value, spent });
+        out.push(Status { budget: b.value, period, spent });
     }
     // The main budget first, then by name.
     out.sort_by_key(|s| (!is_main(&s.budget), s.budget.name.to_lowercase()));
-    Ok((period, out))
+    Ok(out)
 }
 
 #[derive(Serialize)]
@@ -96,7 +120,7 @@ struct ListBody {
 
 pub async fn list<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?;
-    let (period, statuses) = statuses(&store, user).await?;
+    let statuses = statuses(&store, user).await?;
     // The overall figures are the main budget's when there is one (category
     // budgets are parts of it), else the sum of the category budgets.
     let overall: Vec<&Status> = match statuses.iter().find(|s| is_main(&s.budget)) {
@@ -104,7 +128,7 @@ pub async fn list<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
         None => statuses.iter().collect(),
     };
     let sum = |f: &dyn Fn(&Status) -> Money| expenzez_domain::money::checked_sum(overall.iter().map(|s| f(s))).ok_or(ApiError::Internal);
-    let (total_budget, total_spent) = (sum(&|s| s.budget.limit)?, sum(&|s| s.spent)?);
+    let (total_budget, total_spent) = (sum(&|s| s.allowance())?, sum(&|s| s.spent)?);
     let summary = BudgetsSummary {
         total_budget: Amount(total_budget),
         total_spent: Amount(total_spent),
@@ -113,7 +137,7 @@ pub async fn list<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError>
         over_budget_count: statuses.iter().filter(|s| s.over()).count(),
         total_count: statuses.len(),
     };
-    Reply::ok(&ListBody { budgets: statuses.iter().map(|s| s.view(&period)).collect(), summary })
+    Reply::ok(&ListBody { budgets: statuses.iter().map(Status::view).collect(), summary })
 }
 
 #[derive(Debug, Serialize)]
@@ -139,17 +163,18 @@ struct WarningsBody {
 /// The budgets at or past their warning threshold right now.
 pub async fn warnings<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?;
-    let (_, statuses) = statuses(&store, user).await?;
+    let statuses = statuses(&store, user).await?;
     let alerts = statuses
         .iter()
         .filter_map(|s| {
             let b = &s.budget;
             let warn_at = b.alerts.thresholds.iter().copied().min().unwrap_or(100);
-            if !reached(s.spent, b.limit, warn_at) {
+            let allowance = s.allowance();
+            if !reached(s.spent, allowance, warn_at) {
                 return None;
             }
-            let exceeded = reached(s.spent, b.limit, 100);
-            let p = percent(s.spent, b.limit);
+            let exceeded = reached(s.spent, allowance, 100);
+            let p = percent(s.spent, allowance);
             Some(BudgetWarning {
                 kind: if exceeded { "exceeded" } else { "warning" },
                 budget_id: b.budget_id.to_string(),
@@ -162,7 +187,7 @@ pub async fn warnings<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiEr
                 },
                 severity: if exceeded { "high" } else { "medium" },
                 current_spent: Amount(s.spent),
-                budget_amount: Amount(b.limit),
+                budget_amount: Amount(allowance),
                 progress: Percent(p),
             })
         })

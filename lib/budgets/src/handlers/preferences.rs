@@ -1,16 +1,19 @@
 //! `GET`/`PUT /profile/budget-preferences`: the app's flat view of the
 //! seed's UserBudget items (one main budget, one per category) and the
 //! user's default threshold and currency (the PREFERENCES#ALERTS item).
+//! Beyond the app's fields, `budgetOptions` sets a budget's period (a category
+//! budget may be weekly) and whether its unspent money rolls over.
 
 use super::{conflict, MAX_ATTEMPTS};
 use crate::model::{self, category_budget_id, is_main, main_budget_id, NewBudget};
-use crate::period::MonthPeriod;
+use crate::period::Period;
 use crate::spend::ALL_CATEGORIES;
 use crate::store::BudgetStore;
 use expenzez_api::error::FieldError;
 use expenzez_api::json::{Amount, JsonMoney};
 use expenzez_api::{ApiError, Ctx, Reply};
-use expenzez_domain::entities::{AlertPreferences, Entity, UserBudget};
+use expenzez_domain::category::AppCategory;
+use expenzez_domain::entities::{AlertPreferences, Entity, PeriodType, UserBudget};
 use expenzez_domain::ids::UserId;
 use expenzez_domain::keys::Category;
 use expenzez_domain::{Currency, Money};
@@ -30,6 +33,15 @@ pub struct BudgetPreferencesView {
     pub category_budgets: BTreeMap<String, Amount>,
     pub alert_threshold: u32,
     pub currency: String,
+    /// Every budget's period and rollover setting, by category (`all`: the main budget).
+    pub budget_options: BTreeMap<String, BudgetOptionsView>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetOptionsView {
+    pub period: PeriodType,
+    pub rollover_unspent: bool,
 }
 
 #[derive(Serialize)]
@@ -47,6 +59,12 @@ fn view(budgets: &[UserBudget], prefs: Option<&AlertPreferences>) -> BudgetPrefe
         category_budgets: budgets.iter().filter(|b| !is_main(b)).map(|b| (b.category.clone(), Amount(b.limit))).collect(),
         alert_threshold: prefs.map(|p| p.budget_alert_threshold).unwrap_or(AlertPreferences::DEFAULT_THRESHOLD),
         currency: currency.to_string(),
+        budget_options: budgets
+            .iter()
+            .map(|b| {
+                (b.category.clone(), BudgetOptionsView { period: Period::kind_of(b.period.kind), rollover_unspent: b.rollover_unspent })
+            })
+            .collect(),
     }
 }
 
@@ -65,8 +83,25 @@ pub async fn get<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> 
 pub struct BudgetPreferencesUpdate {
     pub monthly_spending_limit: Option<JsonMoney>,
     pub category_budgets: Option<BTreeMap<String, JsonMoney>>,
+    #[serde(default, deserialize_with = "expenzez_api::request::whole")]
     pub alert_threshold: Option<u32>,
     pub currency: Option<String>,
+    /// Per budget (by category, `all` for the main budget): its period and rollover.
+    pub budget_options: Option<BTreeMap<String, BudgetOptions>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeriodChoice {
+    Weekly,
+    Monthly,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BudgetOptions {
+    pub period: Option<PeriodChoice>,
+    pub rollover_unspent: Option<bool>,
 }
 
 /// A checked update: amounts in range, categories valid and distinct.
@@ -75,6 +110,14 @@ struct Wanted {
     categories: Option<Vec<(String, Money)>>,
     threshold: Option<u32>,
     currency: Option<Currency>,
+    /// By lower-cased category (`all`: the main budget).
+    options: BTreeMap<String, BudgetOptions>,
+}
+
+impl Wanted {
+    fn options_for(&self, category: &str) -> Option<&BudgetOptions> {
+        self.options.get(&category.to_lowercase())
+    }
 }
 
 fn amount(errors: &mut Vec<FieldError>, field: &str, m: Money) -> Money {
@@ -94,6 +137,8 @@ impl BudgetPreferencesUpdate {
             for (name, m) in map {
                 let field = format!("categoryBudgets.{name}");
                 let m = amount(&mut errors, &field, m.0);
+                // A known name is stored as the app's own (`transport` → `Transportation`).
+                let name = AppCategory::from_name(&name).map_or(name, |c| c.name().to_string());
                 match Category::new(&name) {
                     Err(_) => errors.push(FieldError::new(field, "a category is 1 to 64 characters without '#'")),
                     Ok(c) if c.as_str().eq_ignore_ascii_case(ALL_CATEGORIES) => {
@@ -124,10 +169,21 @@ impl BudgetPreferencesUpdate {
             }
             None => None,
         };
+        let mut options = BTreeMap::new();
+        for (name, o) in self.budget_options.unwrap_or_default() {
+            let field = format!("budgetOptions.{name}");
+            // Named like `categoryBudgets`: a known name is the app's own (`transport` → `Transportation`).
+            let name = AppCategory::from_name(&name).map_or(name, |c| c.name().to_string());
+            if name.eq_ignore_ascii_case(ALL_CATEGORIES) && o.period == Some(PeriodChoice::Weekly) {
+                errors.push(FieldError::new(field, "the main budget is monthly (monthlySpendingLimit)"));
+            } else if options.insert(name.to_lowercase(), o).is_some() {
+                errors.push(FieldError::new(field, "the same budget is named twice"));
+            }
+        }
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        Ok(Wanted { main, categories, threshold: self.alert_threshold, currency })
+        Ok(Wanted { main, categories, threshold: self.alert_threshold, currency, options })
     }
 }
 
@@ -164,17 +220,56 @@ fn plan(
             }
         }
     }
+    // Options must name a budget there will be.
+    let unknown: Vec<FieldError> = w
+        .options
+        .keys()
+        .filter(|k| !wanted.iter().any(|(_, _, c, _)| c.to_lowercase() == **k))
+        .map(|k| FieldError::new(format!("budgetOptions.{k}"), "no such budget: set its amount too"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::Validation(unknown));
+    }
     let mut actions = Vec::new();
     let mut result = Vec::new();
     for (id, name, category, limit) in wanted {
         let existing = current.iter().find(|b| b.value.budget_id == id);
+        let options = w.options_for(&category);
+        let kind = match options.and_then(|o| o.period) {
+            Some(PeriodChoice::Weekly) => PeriodType::Weekly,
+            Some(PeriodChoice::Monthly) => PeriodType::Monthly,
+            None => existing.map(|e| Period::kind_of(e.value.period.kind)).unwrap_or(PeriodType::Monthly),
+        };
+        let rollover_unspent = options.and_then(|o| o.rollover_unspent).or(existing.map(|e| e.value.rollover_unspent)).unwrap_or(false);
         let mut b = match existing {
             Some(e) => e.value.clone(),
             None => model::new_budget(
-                NewBudget { user, id, name, category: category.clone(), limit, currency: currency.clone(), thresholds: thresholds.clone() },
+                NewBudget {
+                    user,
+                    id,
+                    name,
+                    category: category.clone(),
+                    limit,
+                    currency: currency.clone(),
+                    thresholds: thresholds.clone(),
+                    kind,
+                    rollover_unspent,
+                },
                 now,
             ),
         };
+        if Period::kind_of(b.period.kind) != kind {
+            // A new length starts afresh: the period containing now, nothing carried.
+            let p = Period::containing(kind, now);
+            b.period.kind = kind;
+            b.period.start_date = p.start();
+            b.period.end_date = p.end();
+            b.carried_over = Money::ZERO;
+        }
+        if !rollover_unspent {
+            b.carried_over = Money::ZERO;
+        }
+        b.rollover_unspent = rollover_unspent;
         b.limit = limit;
         b.category = category;
         b.currency = currency.clone();
@@ -183,7 +278,13 @@ fn plan(
         model::record_spent(&mut b, spent_now, now);
         let changed = existing.map(|e| {
             let (o, n) = (&e.value, &b);
-            o.limit != n.limit || o.category != n.category || o.currency != n.currency || o.alerts.thresholds != n.alerts.thresholds
+            o.limit != n.limit
+                || o.category != n.category
+                || o.currency != n.currency
+                || o.alerts.thresholds != n.alerts.thresholds
+                || o.period != n.period
+                || o.rollover_unspent != n.rollover_unspent
+                || o.carried_over != n.carried_over
         });
         match (existing, changed) {
             (None, _) => actions.push(TxAction::put(&b, Condition::MustNotExist)?),
@@ -207,14 +308,18 @@ pub async fn put<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> 
     let user = ctx.user()?.clone();
     let update: BudgetPreferencesUpdate = ctx.json()?;
     let wanted = update.check()?;
-    let period = MonthPeriod::containing(store.now());
     for attempt in 0..MAX_ATTEMPTS {
         if attempt > 0 {
             tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
         }
         let now = store.now();
+        let (month, week) = (Period::containing(PeriodType::Monthly, now), Period::containing(PeriodType::Weekly, now));
         let (current, stored_prefs, spending) =
-            tokio::try_join!(store.budgets(&user), store.alert_preferences(&user), store.period_spending(&user, &period, false))?;
+            tokio::try_join!(store.budgets(&user), store.alert_preferences(&user), store.period_spending(&user, &month, false))?;
+        // A week's spending only when there is (or will be) a weekly budget.
+        let weekly = current.iter().any(|b| Period::kind_of(b.value.period.kind) == PeriodType::Weekly)
+            || wanted.options.values().any(|o| o.period == Some(PeriodChoice::Weekly));
+        let week_spending = if weekly { Some(store.period_spending(&user, &week, false).await?) } else { None };
         let mut prefs = stored_prefs.as_ref().map(|p| p.value.clone()).unwrap_or_else(|| AlertPreferences::defaults(user.clone(), now));
         if let Some(t) = wanted.threshold {
             prefs.budget_alert_threshold = t;
@@ -225,7 +330,11 @@ pub async fn put<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> 
         if prefs.budget_currency.is_none() {
             prefs.budget_currency = current.first().map(|b| b.value.currency.clone());
         }
-        let (mut actions, budgets) = plan(&user, &current, &prefs, &wanted, |b| spending.spent_by(b).unwrap_or(Money::ZERO), now)?;
+        let spent = |b: &UserBudget| match (Period::kind_of(b.period.kind), &week_spending) {
+            (PeriodType::Weekly, Some(w)) => w.spent_by(b).unwrap_or(Money::ZERO),
+            _ => spending.spent_by(b).unwrap_or(Money::ZERO),
+        };
+        let (mut actions, budgets) = plan(&user, &current, &prefs, &wanted, spent, now)?;
         let prefs_changed = stored_prefs.as_ref().map(|p| p.value != prefs).unwrap_or(true);
         if prefs_changed {
             prefs.updated_at = now;

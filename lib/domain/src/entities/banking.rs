@@ -1,6 +1,7 @@
 use super::{ttl_after_days, Entity};
+use crate::category;
 use crate::ids::{AccountId, ConnectionId, TransactionId, UserId};
-use crate::keys::{gsi1_sync_due, gsi2_transaction, gsi3_transaction, Category, IndexKey, ItemKey};
+use crate::keys::{gsi1_sync_due, gsi2_transaction, gsi3_consent_due, gsi3_transaction, Category, IndexKey, ItemKey};
 use crate::mask;
 use crate::money::{Currency, Money};
 use crate::time::Timestamp;
@@ -88,6 +89,11 @@ pub struct BankConnection {
     pub updated_at: Timestamp,
     pub consent: Consent,
     pub stats: ConnectionStats,
+    /// Not in the seed: the consent expiry whose reminder was requested (the
+    /// daily consent check), so each expiry is announced once and the
+    /// connection leaves the consent-expiry index (sparse GSI3) until a new one.
+    #[serde(default)]
+    pub consent_reminded: Option<Timestamp>,
 }
 
 impl BankConnection {
@@ -104,10 +110,14 @@ impl Entity for BankConnection {
         ItemKey::BankConnection(self.user_id.clone(), self.connection_id.clone())
     }
     fn index_keys(&self) -> Vec<IndexKey> {
-        match self.next_sync {
-            Some(at) if self.is_syncable() => vec![gsi1_sync_due(at, &self.user_id, &self.connection_id)],
-            _ => Vec::new(),
+        let mut keys = Vec::new();
+        if let Some(at) = self.next_sync.filter(|_| self.is_syncable()) {
+            keys.push(gsi1_sync_due(at, &self.user_id, &self.connection_id));
         }
+        if let Some(expires) = self.consent.expires_at.filter(|e| self.is_syncable() && self.consent_reminded != Some(*e)) {
+            keys.push(gsi3_consent_due(expires, &self.user_id, &self.connection_id));
+        }
+        keys
     }
 }
 
@@ -331,6 +341,14 @@ pub struct Transaction {
 
 impl Entity for Transaction {
     const ENTITY_TYPE: &'static str = "TRANSACTION";
+    /// 2: `category.primary` is one of the app's names ([`crate::category`]);
+    /// version 1 stored whatever the writer used (`transport`, `Eating out`).
+    const SCHEMA_VERSION: u32 = 2;
+    fn upgrade(&mut self, from: u32) {
+        if from < 2 {
+            self.category.primary = category::upgrade(&self.category.primary);
+        }
+    }
     fn item_key(&self) -> ItemKey {
         ItemKey::Transaction(self.user_id.clone(), self.transaction_id.clone())
     }
@@ -409,6 +427,7 @@ impl fmt::Debug for BankConnection {
             .field("updated_at", &self.updated_at)
             .field("consent", &self.consent)
             .field("stats", &self.stats)
+            .field("consent_reminded", &self.consent_reminded)
             .finish()
     }
 }
@@ -470,6 +489,7 @@ pub(crate) mod tests {
             updated_at: at,
             consent: Consent { granted_at: at, expires_at: None, permissions: vec![], institution_consent: None },
             stats: ConnectionStats { total_accounts: 0, last_successful_sync: None, sync_count: 0, error_count: 0 },
+            consent_reminded: None,
         }
     }
 

@@ -1,5 +1,5 @@
 use super::Entity;
-use crate::ids::{AlertId, BudgetId, UserId};
+use crate::ids::{AlertId, BudgetId, TransactionId, UserId};
 use crate::keys::{gsi1_budget_due, IndexKey, ItemKey};
 use crate::money::{Currency, Money};
 use crate::time::Timestamp;
@@ -109,9 +109,22 @@ pub struct UserBudget {
     pub updated_at: Timestamp,
     pub last_calculated: Timestamp,
     pub performance: BudgetPerformance,
+    /// Beyond the seed (which has no such setting): whether what is left
+    /// unspent at the end of a period is added to the next period's allowance.
+    #[serde(default)]
+    pub rollover_unspent: bool,
+    /// Beyond the seed: what the current period received from the one before
+    /// (zero unless `rolloverUnspent`).
+    #[serde(default)]
+    pub carried_over: Money,
 }
 
 impl UserBudget {
+    /// What the current period may spend: the limit plus what was carried over.
+    pub fn allowance(&self) -> Money {
+        self.limit.checked_add(self.carried_over).unwrap_or(self.limit)
+    }
+
     /// Whether the daily rollover opens its next period (and so whether it is
     /// in the sparse due index).
     pub fn rolls_over(&self) -> bool {
@@ -188,6 +201,9 @@ pub struct BudgetAlert {
     pub priority: super::Priority,
     pub conditions: Option<AlertConditions>,
     pub template: AlertTemplate,
+    /// Beyond the seed: the transaction an unusually-large-transaction alert
+    /// is about (absent on budget alerts).
+    pub transaction_id: Option<TransactionId>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     #[serde(rename = "TTL")]
@@ -225,6 +241,7 @@ pub struct AlertPreferences {
 
 impl AlertPreferences {
     pub const DEFAULT_THRESHOLD: u32 = 80;
+    pub const DEFAULT_MAX_PER_DAY: u32 = 10;
     pub fn defaults(user_id: UserId, at: Timestamp) -> Self {
         Self {
             user_id,
@@ -234,7 +251,7 @@ impl AlertPreferences {
             enable_spending_anomaly_alerts: true,
             quiet_hours_start: Some("22:00".into()),
             quiet_hours_end: Some("08:00".into()),
-            max_alerts_per_day: 10,
+            max_alerts_per_day: Self::DEFAULT_MAX_PER_DAY,
             budget_alert_threshold: Self::DEFAULT_THRESHOLD,
             budget_currency: None,
             updated_at: at,

@@ -36,6 +36,13 @@ pub trait Entity: Serialize + DeserializeOwned + Send + Sync + 'static {
     const ENTITY_TYPE: &'static str;
     /// Bumped when the stored shape changes, so old items can be upgraded on read.
     const SCHEMA_VERSION: u32 = 1;
+    /// Brings a value read from an item of an older schema (`from`, the
+    /// item's `schemaVersion`; 0 when it has none) up to this one. The store
+    /// calls it on every typed read of such an item; writing the value back
+    /// stores it at [`Entity::SCHEMA_VERSION`].
+    fn upgrade(&mut self, from: u32) {
+        let _ = from;
+    }
     /// Its primary key.
     fn item_key(&self) -> ItemKey;
     /// Top-level attributes holding restricted data (SPEC §5 "Field

@@ -1,6 +1,6 @@
 use super::{ttl_after_days, Entity};
-use crate::ids::{DeviceId, NotificationId, NotificationRequestKey, UserId};
-use crate::keys::ItemKey;
+use crate::ids::{DeviceId, NotificationId, NotificationRequestKey, PushReceiptId, UserId};
+use crate::keys::{gsi1_receipt_due, IndexKey, ItemKey};
 use crate::money::Money;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -411,6 +411,53 @@ impl Entity for NotificationDelivery {
     const ENTITY_TYPE: &'static str = "NOTIFICATION_DELIVERY";
     fn item_key(&self) -> ItemKey {
         ItemKey::NotificationDelivery(self.user_id.clone(), self.request_key.clone())
+    }
+}
+
+/// New item: a push ticket whose receipt Expo did not have ready when the
+/// push was sent. The receipt sweep reads it once `checkAfter` has passed
+/// (sparse GSI1 `RECEIPT_DUE#{shard}`), deletes the device's token on
+/// `DeviceNotRegistered`, and deletes this item; one never read expires with
+/// Expo's copy (TTL 1 day).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushReceipt {
+    pub user_id: UserId,
+    pub receipt_id: PushReceiptId,
+    pub device_id: DeviceId,
+    pub notification_id: NotificationId,
+    pub sent_at: Timestamp,
+    pub check_after: Timestamp,
+    #[serde(rename = "TTL")]
+    pub ttl: i64,
+}
+
+impl PushReceipt {
+    /// Expo keeps a receipt for a day.
+    pub const RETENTION_SECONDS: i64 = 86_400;
+    /// Expo advises reading receipts some 15 minutes after sending.
+    pub const DELAY_SECONDS: i64 = 15 * 60;
+
+    pub fn new(user: &UserId, receipt: PushReceiptId, device: DeviceId, notification: NotificationId, sent_at: Timestamp) -> Self {
+        Self {
+            user_id: user.clone(),
+            receipt_id: receipt,
+            device_id: device,
+            notification_id: notification,
+            sent_at,
+            check_after: sent_at.plus_seconds(Self::DELAY_SECONDS),
+            ttl: sent_at.epoch_seconds() + Self::RETENTION_SECONDS,
+        }
+    }
+}
+
+impl Entity for PushReceipt {
+    const ENTITY_TYPE: &'static str = "PUSH_RECEIPT";
+    fn item_key(&self) -> ItemKey {
+        ItemKey::PushReceipt(self.user_id.clone(), self.receipt_id.clone())
+    }
+    fn index_keys(&self) -> Vec<IndexKey> {
+        vec![gsi1_receipt_due(self.check_after, &self.user_id, &self.device_id, &self.receipt_id)]
     }
 }
 

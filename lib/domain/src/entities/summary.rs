@@ -1,4 +1,5 @@
 use super::{Entity, Transaction};
+use crate::category;
 use crate::ids::UserId;
 use crate::keys::ItemKey;
 use crate::money::Money;
@@ -31,6 +32,14 @@ impl Totals {
     }
     pub fn is_empty(&self) -> bool {
         self.debit_count == 0 && self.credit_count == 0
+    }
+    /// Adds `other`'s figures to these (two categories folded into one).
+    fn merge(&mut self, other: &Totals) -> Option<()> {
+        self.debit = self.debit.checked_add(other.debit)?;
+        self.credit = self.credit.checked_add(other.credit)?;
+        self.debit_count = self.debit_count.checked_add(other.debit_count)?;
+        self.credit_count = self.credit_count.checked_add(other.credit_count)?;
+        Some(())
     }
     pub fn net(&self) -> Money {
         self.credit.checked_sub(self.debit).unwrap_or_default()
@@ -133,8 +142,32 @@ impl MonthlySummary {
     }
 }
 
+/// `byCategory` under the canonical names: aliased keys (`transport`,
+/// `Transport`) merged into one (`Transportation`), exactly as the
+/// transactions they count are upgraded, so the summary still equals them.
+fn canonical_categories(by_category: &mut BTreeMap<String, Totals>) {
+    let old = std::mem::take(by_category);
+    for (name, totals) in old {
+        let entry = by_category.entry(category::canonical(&name).name().to_string()).or_default();
+        if entry.merge(&totals).is_none() {
+            // Beyond i64 pence: keep the figures apart rather than wrong.
+            by_category.insert(name, totals);
+        }
+    }
+}
+
 impl Entity for MonthlySummary {
     const ENTITY_TYPE: &'static str = "MONTHLY_SUMMARY";
+    /// 2: `byCategory` keys are the app's names (see [`Transaction`]'s version 2).
+    const SCHEMA_VERSION: u32 = 2;
+    fn upgrade(&mut self, from: u32) {
+        if from < 2 {
+            canonical_categories(&mut self.by_category);
+            for c in self.other_currencies.values_mut() {
+                canonical_categories(&mut c.by_category);
+            }
+        }
+    }
     fn item_key(&self) -> ItemKey {
         ItemKey::MonthlySummary(self.user_id.clone(), self.month)
     }
