@@ -135,7 +135,7 @@ async fn pin_set_validate_change_lockouts_and_no_pin_in_table_export_or_logs() {
 
     // Changing needs the current PIN; a wrong one is an attempt like any other.
     let (s, b) = setup(&env, &a, json!({ "pin": NEW_PIN, "deviceId": dev })).await;
-    assert_eq!((s, b["error"]["details"][0]["field"].as_str()), (422, Some("currentPin")), "{b}");
+    assert_eq!((s, b["error"]["code"].as_str()), (409, Some("PIN_EXISTS")), "{b}");
     let (s, b) = setup(&env, &a, json!({ "pin": NEW_PIN, "deviceId": dev, "currentPin": WRONG })).await;
     assert_eq!((s, b["error"]["code"].as_str()), (403, Some("INVALID_PIN")), "{b}");
     assert_eq!(pin_item(&env, &a, dev).await.unwrap().failed_attempts, 1);

@@ -112,7 +112,7 @@ fn identifier_field(errors: &mut Vec<FieldError>, field: &str, value: Option<&st
 }
 
 fn email_field(errors: &mut Vec<FieldError>, email: Option<&str>) -> Option<Email> {
-    match email.map(Email::parse) {
+    match email.map(Email::parse_new) {
         Some(Ok(e)) => Some(e),
         Some(Err(_)) => {
             errors.push(FieldError::new("email", "is not a valid email address"));

@@ -25,6 +25,14 @@ impl Email {
             && !e.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#');
         ok.then_some(Email(e)).ok_or(EmailError)
     }
+    /// An address a client gives us to register or to change to: [`Email::parse`]'s
+    /// rules, and the local part starts with an ASCII letter or digit, as the
+    /// identity provider requires (Cognito refuses `+5@example.com`). `parse`
+    /// stays lenient so that what is already stored always reads back.
+    pub fn parse_new(s: &str) -> Result<Self, EmailError> {
+        let e = Self::parse(s)?;
+        e.0.starts_with(|c: char| c.is_ascii_alphanumeric()).then_some(e).ok_or(EmailError)
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -72,5 +80,10 @@ mod tests {
         assert!(Email::parse("nope").is_err());
         assert!(Email::parse("a@b").is_err());
         assert!(Email::parse("a#x@b.com").is_err());
+        assert!(Email::parse("+5@example.dev").is_ok(), "what is stored reads back");
+        for bad in ["+5@example.dev", ".a@example.dev", "%x@example.dev", "_x@example.dev"] {
+            assert!(Email::parse_new(bad).is_err(), "{bad}");
+        }
+        assert!(Email::parse_new(" 5+x@Example.dev").is_ok());
     }
 }

@@ -102,20 +102,17 @@ pub async fn setup_pin<S: SecurityStore>(store: S, ctx: Ctx) -> Result<Reply, Ap
     b.pin.check_not_obvious().map_err(|e| ApiError::validation("pin", &e.to_string()))?;
     registered(&store, &user, &b.device_id).await?;
     let now = store.now();
+    let exists = || ApiError::Conflict { code: "PIN_EXISTS", message: "This device has a PIN; send currentPin to change it.".into() };
     let message = match store.pin(&user, &b.device_id).await? {
         None => {
             let pin = new_pin(&user, &b.device_id, hash_blocking(&b.pin).await?, now);
-            store.create_pin(&pin).await.map_err(|e| {
-                if e.is_conflict() {
-                    ApiError::Conflict { code: "PIN_EXISTS", message: "A PIN was set meanwhile; send currentPin to change it.".into() }
-                } else {
-                    e.into()
-                }
-            })?;
+            store.create_pin(&pin).await.map_err(|e| if e.is_conflict() { exists() } else { e.into() })?;
             "PIN set"
         }
         Some(existing) => {
-            let current = b.current_pin.as_ref().ok_or_else(|| ApiError::validation("currentPin", "is required to change the PIN"))?;
+            // A PIN exists (whether or not this client knew): changing it takes the
+            // current one, so a missing one is the same conflict as a lost race.
+            let current = b.current_pin.as_ref().ok_or_else(exists)?;
             if current.same_as(&b.pin) {
                 return Err(ApiError::validation("pin", "must differ from the current PIN"));
             }

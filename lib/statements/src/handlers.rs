@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UploadRequest {
     /// The file's size, when the app says: the URL is then signed for exactly it.
+    #[serde(default, deserialize_with = "expenzez_api::request::whole")]
     content_length: Option<u64>,
     filename: Option<String>,
 }

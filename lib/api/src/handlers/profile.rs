@@ -142,7 +142,7 @@ impl ProfileUpdate {
             },
             None => None,
         };
-        let email = match self.email.as_deref().map(Email::parse) {
+        let email = match self.email.as_deref().map(Email::parse_new) {
             Some(Ok(e)) => Some(e),
             Some(Err(_)) => {
                 errors.push(FieldError::new("email", "is not a valid email address"));
