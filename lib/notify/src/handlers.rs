@@ -14,7 +14,7 @@ use expenzez_domain::entities::*;
 use expenzez_domain::ids::{DeviceId, NotificationId, UserId};
 use expenzez_domain::keys::{self, ItemKey, Key};
 use expenzez_domain::Timestamp;
-use expenzez_store::{Condition, Query, Table, Versioned};
+use expenzez_store::{Condition, Query, Retry, Table, Versioned};
 use serde::{Deserialize, Serialize};
 
 /// Devices one user may register (a push fans out to each).
@@ -99,7 +99,8 @@ pub async fn register_token(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
     let token = body.token.trim().to_string();
     let device = device_id(&token);
     let key = ItemKey::NotificationToken(user.clone(), device.clone());
-    for _ in 0..WRITE_ATTEMPTS {
+    let mut tries = Retry::new(WRITE_ATTEMPTS);
+    while tries.next().await {
         let now = table.now();
         let (item, condition) = match table.get_consistent::<NotificationToken>(&key).await? {
             Some(Versioned { mut value, version }) => {
@@ -242,7 +243,8 @@ pub async fn put_preferences(table: Table, ctx: Ctx) -> Result<Reply, ApiError> 
         return Err(ApiError::Validation(errors));
     }
     let key = ItemKey::NotificationPreferences(user.clone());
-    for _ in 0..WRITE_ATTEMPTS {
+    let mut tries = Retry::new(WRITE_ATTEMPTS);
+    while tries.next().await {
         let now = table.now();
         let (mut p, condition) = match table.get_consistent::<NotificationPreferences>(&key).await? {
             Some(Versioned { value, version }) => (value, Condition::Version(version)),

@@ -13,12 +13,12 @@ use expenzez_domain::cursor::{self, CursorScope};
 use expenzez_domain::entities::{Device, DevicePin, DevicePlatform, SecurityPreferences};
 use expenzez_domain::ids::{DeviceId, UserId};
 use expenzez_domain::Timestamp;
-use expenzez_store::Condition;
+use expenzez_store::{Condition, Retry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Write attempts of a read-modify-write before answering 409.
-const RMW_ATTEMPTS: usize = 5;
+const RMW_ATTEMPTS: u32 = 5;
 
 /// Scope of the fingerprint digest (the cursor secret, under its own scope).
 const FINGERPRINT_SCOPE: &str = "device-fingerprint-v1";
@@ -59,7 +59,8 @@ async fn change_preferences<S: SecurityStore>(
     user: &UserId,
     change: impl Fn(&mut SecurityPreferences),
 ) -> Result<SecurityPreferences, ApiError> {
-    for _ in 0..RMW_ATTEMPTS {
+    let mut tries = Retry::new(RMW_ATTEMPTS);
+    while tries.next().await {
         let (mut prefs, condition) = match store.preferences(user).await? {
             Some(v) => (v.value, Condition::Version(v.version)),
             None => (SecurityPreferences::defaults(user.clone(), store.now()), Condition::MustNotExist),
@@ -341,7 +342,8 @@ pub async fn register_device<S: SecurityStore>(store: S, ctx: Ctx) -> Result<Rep
         return Err(ApiError::Validation(errors));
     }
     let fingerprint_hash = fingerprint_hash(store.fingerprint_key(), &user, &b.device_fingerprint);
-    for _ in 0..RMW_ATTEMPTS {
+    let mut tries = Retry::new(RMW_ATTEMPTS);
+    while tries.next().await {
         let now = store.now();
         let existing = store.device(&user, &b.device_id).await?;
         let (condition, registered_at, message) = match &existing {

@@ -23,7 +23,7 @@ use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, SettingName, TransactionId, UserId};
 use expenzez_domain::keys::Category;
 use expenzez_domain::{merchant, Currency, Money, Timestamp};
-use expenzez_store::{Condition, StoreError, Versioned};
+use expenzez_store::{Condition, Retry, StoreError, Versioned};
 use serde::de::{Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -112,10 +112,8 @@ fn limit_reached(u: &Usage) -> ApiError {
 
 /// Takes one unit of this month's quota, or 403 `IMPORT_LIMIT_REACHED`.
 async fn reserve<S: ImportStore>(store: &S, user: &UserId) -> Result<(), ApiError> {
-    for attempt in 0..ledger::MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(ledger::backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(ledger::MAX_ATTEMPTS);
+    while tries.next().await {
         let (u, current) = usage(store, user).await?;
         if u.remaining == 0 {
             return Err(limit_reached(&u));

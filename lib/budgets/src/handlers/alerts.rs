@@ -9,7 +9,7 @@ use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::{AlertPreferences, AlertType, BudgetAlert, Priority};
 use expenzez_domain::ids::AlertId;
 use expenzez_domain::Timestamp;
-use expenzez_store::{Condition, Versioned};
+use expenzez_store::{Condition, Retry, Versioned};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
@@ -97,10 +97,8 @@ async fn change<S: BudgetStore>(store: S, ctx: Ctx, f: fn(&mut BudgetAlert, Time
     let user = ctx.user()?;
     check_idempotency_key(&ctx)?;
     let id = ctx.path("id").and_then(|i| AlertId::new(i).ok()).ok_or(ApiError::NotFound)?;
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(MAX_ATTEMPTS);
+    while tries.next().await {
         let Versioned { mut value, version } = store.alert(user, &id).await?.ok_or(ApiError::NotFound)?;
         let now = store.now();
         if !f(&mut value, now) {
@@ -244,10 +242,8 @@ impl AlertPreferencesUpdate {
 pub async fn put_preferences<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let update: AlertPreferencesUpdate = ctx.json()?;
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(MAX_ATTEMPTS);
+    while tries.next().await {
         let now = store.now();
         let current = store.alert_preferences(&user).await?;
         let mut prefs = current.as_ref().map(|v| v.value.clone()).unwrap_or_else(|| AlertPreferences::defaults(user.clone(), now));
