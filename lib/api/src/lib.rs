@@ -16,6 +16,7 @@ pub mod request;
 pub mod retry;
 pub mod routes;
 pub mod stores;
+pub mod validate;
 
 pub use edge::Reply;
 pub use error::ApiError;

@@ -124,10 +124,10 @@ impl ConnectState {
             message: "no bank connection was started from this account in the last 15 minutes; start the connection again".into(),
         };
         let q = Query::table(user.as_str(), keys::user_pk(user))
-            .sort_key(SortKey::Between(
-                format!("{}{}", keys::prefix::PENDING_CONNECT, now.plus_seconds(-PendingConnect::MAX_AGE_SECONDS)),
-                format!("{}~", keys::prefix::PENDING_CONNECT),
-            ))
+            .sort_key({
+                let (lo, hi) = keys::pending_connect_since(now.plus_seconds(-PendingConnect::MAX_AGE_SECONDS));
+                SortKey::Between(lo, hi)
+            })
             .descending()
             .consistent()
             .limit(1);

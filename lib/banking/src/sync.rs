@@ -578,39 +578,32 @@ fn to_transaction(
 ) -> Transaction {
     let cat = provider_category(t);
     let mut next = Transaction {
-        transaction_id: id,
-        account_id: account_id(&account.account_id),
-        user_id: conn.user_id.clone(),
-        amount: t.amount,
-        currency: t.currency.clone(),
-        description: t.description.clone(),
-        reference: None,
-        timestamp: t.timestamp,
-        processing_date: None,
-        value_date: None,
         category: TransactionCategory {
-            primary: cat.clone(),
             secondary: t.transaction_classification.get(1).cloned(),
-            confidence: 1.0,
-            user_modified: false,
             provider_primary: Some(provider_word(t)),
+            ..TransactionCategory::of(cat.clone())
         },
-        merchant: t.merchant_name.clone().map(|name| Merchant { name, category: None, logo: None, location: None }),
+        merchant: t.merchant_name.clone().map(Merchant::named),
         transaction_type: transaction_type(t),
         transaction_code: Some(t.transaction_category.clone()),
         created_at: now,
         updated_at: now,
-        user_note: None,
-        tags: None,
-        is_hidden: false,
-        ai_insights: None,
         running_balance: t.running_balance,
         is_pending: pending,
-        exclude_from_spend: false,
         bank_name: Some(account.bank_name.clone()),
         account_type: Some(format!("{:?}", account.account_type).to_ascii_lowercase()),
         source: Some(TransactionSource::Truelayer),
         provider_transaction_id: Some(stable.to_string()),
+        ..Transaction::new(
+            conn.user_id.clone(),
+            account_id(&account.account_id),
+            id,
+            t.amount,
+            t.currency.clone(),
+            t.timestamp,
+            t.description.clone(),
+            cat.clone(),
+        )
     };
     if let Some(b) = before {
         if b.category.user_modified {

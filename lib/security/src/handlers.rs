@@ -9,6 +9,7 @@ use crate::store::SecurityStore;
 use expenzez_api::edge::Reply;
 use expenzez_api::error::{ApiError, FieldError};
 use expenzez_api::request::Ctx;
+use expenzez_api::validate::check_optional_text;
 use expenzez_domain::cursor::{self, CursorScope};
 use expenzez_domain::entities::{Device, DevicePin, DevicePlatform, SecurityPreferences};
 use expenzez_domain::ids::{DeviceId, UserId};
@@ -319,22 +320,13 @@ pub struct RegisterDevice {
     pub user_email: Option<String>,
 }
 
-fn text(field: &str, v: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max || v.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, format!("must be at most {max} printable characters")));
-        return None;
-    }
-    Some(v.to_string())
-}
-
 /// `POST /devices/register` (at sign-in): creates or refreshes the device.
 pub async fn register_device<S: SecurityStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let b: RegisterDevice = ctx.json()?;
     let mut errors = Vec::new();
-    let name = text("deviceName", b.device_name.as_deref(), 100, &mut errors);
-    let version = text("appVersion", b.app_version.as_deref(), 32, &mut errors);
+    let name = check_optional_text(&mut errors, "deviceName", b.device_name.as_deref(), 100);
+    let version = check_optional_text(&mut errors, "appVersion", b.app_version.as_deref(), 32);
     if b.device_fingerprint.trim().is_empty() || b.device_fingerprint.len() > 1024 {
         errors.push(FieldError::new("deviceFingerprint", "must be 1 to 1024 characters"));
     }

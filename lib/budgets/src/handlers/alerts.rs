@@ -5,6 +5,7 @@
 use super::{conflict, MAX_ATTEMPTS};
 use crate::store::BudgetStore;
 use expenzez_api::error::FieldError;
+use expenzez_api::validate::check_clock_time;
 use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::{AlertPreferences, AlertType, BudgetAlert, Priority};
 use expenzez_domain::ids::AlertId;
@@ -194,19 +195,12 @@ mod serde_with_null {
     }
 }
 
-/// `HH:MM`, 24-hour.
-fn is_clock_time(s: &str) -> bool {
-    chrono::NaiveTime::parse_from_str(s, "%H:%M").is_ok() && s.len() == 5
-}
-
 impl AlertPreferencesUpdate {
     fn apply(&self, p: &mut AlertPreferences) -> Result<(), ApiError> {
         let mut errors = Vec::new();
         for (field, v) in [("quietHoursStart", &self.quiet_hours_start), ("quietHoursEnd", &self.quiet_hours_end)] {
             if let Some(Some(t)) = v {
-                if !is_clock_time(t) {
-                    errors.push(FieldError::new(field, "must be a time of day, HH:MM"));
-                }
+                check_clock_time(&mut errors, field, t);
             }
         }
         if let Some(n) = self.max_alerts_per_day {
