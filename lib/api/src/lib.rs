@@ -12,6 +12,7 @@ pub mod json;
 pub mod ledger;
 pub mod notices;
 pub mod ratelimit;
+pub mod registry;
 pub mod request;
 pub mod retry;
 pub mod routes;
@@ -20,4 +21,6 @@ pub mod validate;
 
 pub use edge::Reply;
 pub use error::ApiError;
+/// For the [`routes!`] macro of every crate.
+pub use lambda_http;
 pub use request::Ctx;
