@@ -1,7 +1,7 @@
 //! Every assistant and bills function: its template resource, route and
 //! handler. The Lambda binaries each run one; the local API server runs them all.
 
-use crate::{chat, insight, report};
+use crate::{bills, chat, insight, report};
 use expenzez_api::edge;
 use expenzez_store::Table;
 use lambda_http::{Body, Request, Response};
@@ -19,6 +19,12 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("DeleteChatHistoryFunction", "DELETE", "/ai/chat-history"),
     ("AiInsightFunction", "POST", "/ai/insight"),
     ("GetMonthlyReportFunction", "GET", "/ai/monthly-report/{month}"),
+    ("GetDetectedBillsFunction", "GET", "/bills/detected"),
+    ("SaveDetectedBillsFunction", "POST", "/bills/detected"),
+    ("GetBillPreferencesFunction", "GET", "/bills/preferences"),
+    ("PutBillPreferencesFunction", "PUT", "/bills/preferences"),
+    ("PostBillPreferencesFunction", "POST", "/bills/preferences"),
+    ("PutBillPreferenceFunction", "PUT", "/bills/preferences/{billId}"),
 ];
 
 /// Runs the handler of template resource `function`; `None` if there is none.
@@ -30,6 +36,12 @@ pub async fn dispatch(function: &str, app: &Assistant, req: Request) -> Option<R
         "DeleteChatHistoryFunction" => edge::run("DELETE /ai/chat-history", table, req, chat::clear).await,
         "AiInsightFunction" => edge::run("POST /ai/insight", table, req, insight::insight).await,
         "GetMonthlyReportFunction" => edge::run("GET /ai/monthly-report/{month}", table, req, report::get).await,
+        "GetDetectedBillsFunction" => edge::run("GET /bills/detected", table, req, bills::get_detected).await,
+        "SaveDetectedBillsFunction" => edge::run("POST /bills/detected", table, req, bills::save_detected).await,
+        "GetBillPreferencesFunction" => edge::run("GET /bills/preferences", table, req, bills::get_preferences).await,
+        "PutBillPreferencesFunction" => edge::run("PUT /bills/preferences", table, req, bills::put_preferences).await,
+        "PostBillPreferencesFunction" => edge::run("POST /bills/preferences", table, req, bills::post_preferences).await,
+        "PutBillPreferenceFunction" => edge::run("PUT /bills/preferences/{billId}", table, req, bills::put_preference).await,
         _ => return None,
     })
 }
