@@ -25,7 +25,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
 fn template_and_code_route_the_same_functions() {
     let t = template_routes();
     assert_eq!(t, code_routes());
-    assert_eq!(t.len(), 68);
+    assert_eq!(t.len(), 74);
 }
 
 #[test]

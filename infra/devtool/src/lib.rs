@@ -35,6 +35,10 @@ pub struct DemoData {
     /// The device the demo user signed in on; its PIN ([`DEMO_PIN`]) is hashed in [`DemoData::load`].
     pub app_device: Device,
     pub security: SecurityPreferences,
+    /// A bill the app detected on the phone (from an import the bank does not see).
+    pub saved_bills: Vec<SavedBill>,
+    /// The demo user's choices on the bills found in their transactions.
+    pub bill_preferences: Vec<BillPreference>,
 }
 
 struct Pattern {
@@ -335,6 +339,27 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
     let security =
         SecurityPreferences { app_lock_enabled: true, biometric_enabled: true, ..SecurityPreferences::defaults(user.clone(), until) };
 
+    // Council tax is paid from another account: the app found it in an import and saved it.
+    let council_tax_paid = (until.date() - chrono::Duration::days(6)).max(start.date());
+    let saved_bills = vec![SavedBill {
+        user_id: user.clone(),
+        bill_id: BillId::new("council-tax")?,
+        merchant: "Council Tax".into(),
+        category: AppCategory::BillsAndUtilities.name().into(),
+        amount: Money::from_minor(15_800),
+        frequency: BillFrequency::Monthly,
+        last_date: council_tax_paid,
+        next_expected_date: None,
+        saved_at: until,
+    }];
+    let pref = |id: &str, name: Option<&str>| -> anyhow::Result<BillPreference> {
+        let mut p = BillPreference::new(user.clone(), BillId::new(id)?, until);
+        p.custom_name = name.map(str::to_string);
+        p.reminder_enabled = true;
+        Ok(p)
+    };
+    let bill_preferences = vec![pref("landlord-rent", Some("Rent (Flat 2)"))?, pref("netflix", None)?];
+
     Ok(DemoData {
         profile,
         claim,
@@ -349,6 +374,8 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         device,
         app_device,
         security,
+        saved_bills,
+        bill_preferences,
     })
 }
 
@@ -379,6 +406,8 @@ impl DemoData {
         table.batch_put(&self.summaries).await?;
         table.batch_put(&self.budgets).await?;
         table.batch_put(&self.chat).await?;
+        table.batch_put(&self.saved_bills).await?;
+        table.batch_put(&self.bill_preferences).await?;
         table.batch_put(&self.notifications).await
     }
 }

@@ -30,6 +30,15 @@
 //!   Expo keeps receipts that long). Its sparse GSI1 partition `RECEIPT_DUE#{shard}` (sort key
 //!   `{checkAfter}#{userId}#{deviceId}#{receiptId}`, everything the sweep needs, as GSI1
 //!   projects few attributes) lists the pending receipts, so the sweep never scans.
+//! - `BILL#{billId}`: a recurring bill the app detected on the phone and saved
+//!   (`POST /bills/detected`), for payments the server's own detection cannot see
+//!   (data only on the phone). One item per bill id, so saving it again replaces it
+//!   and a bill is never listed twice; the server's detection is not stored here
+//!   (it is recomputed from transactions, cached in APICache `CACHE#bills#{userId}`).
+//! - `BILLPREF#{billId}`: the user's choices for one bill (ignored, renamed,
+//!   recategorised, paid, paused, reminder on/off). The seed has no item for them,
+//!   and they outlive a recomputation of the detected bills, so they are their own
+//!   item, in the user's partition so erasure and export find them.
 //! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
 //!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 //!
@@ -220,6 +229,8 @@ pub mod prefix {
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
+    pub const SAVED_BILL: &str = "BILL#";
+    pub const BILL_PREFERENCE: &str = "BILLPREF#";
 }
 
 /// Sort key of a user's app-lock preferences.
@@ -268,6 +279,8 @@ pub enum ItemKey {
     AiUsage(UserId, NaiveDate),
     NotificationDelivery(UserId, NotificationRequestKey),
     PushReceipt(UserId, PushReceiptId),
+    SavedBill(UserId, BillId),
+    BillPreference(UserId, BillId),
     /// One rate-limit window: `scope` names the route, `subject` the caller
     /// (a hash, never an address), `window` its start in epoch seconds.
     RateWindow {
@@ -308,6 +321,8 @@ impl ItemKey {
             AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
             NotificationDelivery(u, r) => (user_pk(u), format!("{}{r}", prefix::NOTIFY_REQUEST)),
             PushReceipt(u, r) => (user_pk(u), format!("{}{r}", prefix::PUSH_RECEIPT)),
+            SavedBill(u, b) => (user_pk(u), format!("{}{b}", prefix::SAVED_BILL)),
+            BillPreference(u, b) => (user_pk(u), format!("{}{b}", prefix::BILL_PREFERENCE)),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
@@ -381,6 +396,8 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
             let (ts, n) = ts_and(&sk[prefix::NOTIFICATION.len()..], |s| NotificationId::new(s).ok())?;
             Notification(u, ts, n)
         }
+        _ if sk.starts_with(prefix::SAVED_BILL) => SavedBill(u, BillId::new(&sk[prefix::SAVED_BILL.len()..]).ok()?),
+        _ if sk.starts_with(prefix::BILL_PREFERENCE) => BillPreference(u, BillId::new(&sk[prefix::BILL_PREFERENCE.len()..]).ok()?),
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
         _ if sk.starts_with(prefix::PENDING_CONNECT) => {
@@ -630,7 +647,9 @@ mod tests {
             (u.clone(), 0i64..100_000)
                 .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
             (u.clone(), id()).prop_map(|(u, k)| ItemKey::NotificationDelivery(u, NotificationRequestKey::new(k).unwrap())),
-            (u, id()).prop_map(|(u, r)| ItemKey::PushReceipt(u, PushReceiptId::new(r).unwrap())),
+            (u.clone(), id()).prop_map(|(u, r)| ItemKey::PushReceipt(u, PushReceiptId::new(r).unwrap())),
+            (u.clone(), id()).prop_map(|(u, b)| ItemKey::SavedBill(u, BillId::new(b).unwrap())),
+            (u, id()).prop_map(|(u, b)| ItemKey::BillPreference(u, BillId::new(b).unwrap())),
         ]
     }
 
