@@ -48,7 +48,7 @@ async fn the_api_keeps_its_openapi_document_under_fuzzing() {
         .await;
     let env = ApiEnv::start_with_push(&push.uri()).await;
     let u = env.user("fuzz", false).await;
-    // A user with data: transactions over two months, budgets, a device token, a chat.
+    // A user with data: transactions over two months, budgets, a saved bill, a device token, a chat.
     for (i, (amount, date, category)) in
         [(-12.5, "2026-10-03", "Food & Dining"), (2500.0, "2026-10-28", "Income"), (-64.2, "2026-11-02", "Transportation")]
             .into_iter()
@@ -61,6 +61,10 @@ async fn the_api_keeps_its_openapi_document_under_fuzzing() {
     }
     let prefs = json!({"monthlySpendingLimit": 900, "categoryBudgets": {"Food & Dining": 200}, "alertThreshold": 80, "currency": "GBP"});
     let (status, _, b) = send(env.put(&u, "/profile/budget-preferences", &prefs)).await;
+    assert_eq!(status, 200, "{b}");
+    // A bill the app saved, under the id the document's examples name (`netflix`).
+    let bill = json!({"bills": [{"merchant": "Netflix", "amount": -12.99, "frequency": "monthly", "lastDate": "2026-11-04"}]});
+    let (status, _, b) = send(env.post(&u, "/bills/detected", &bill)).await;
     assert_eq!(status, 200, "{b}");
 
     // Run from a scratch folder: schemathesis keeps its cache in the working directory.

@@ -1,17 +1,8 @@
-//! `POST /transactions/import-statement` (ImportStatementFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_statements::{handlers, Statements};
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! ImportStatementFunction in template.yaml; its method, path and handler are in lib/statements/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, the table, the S3 client and the bucket's name, once per cold start.
-    let statements = Statements::from_env().await?;
-    let statements = &statements;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("POST /transactions/import-statement", statements, req, handlers::import).await)
-    }))
-    .await
+    let statements = expenzez_statements::Statements::from_env().await?;
+    expenzez_statements::routes::serve("ImportStatementFunction", &statements).await
 }

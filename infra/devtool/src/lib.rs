@@ -35,6 +35,10 @@ pub struct DemoData {
     /// The device the demo user signed in on; its PIN ([`DEMO_PIN`]) is hashed in [`DemoData::load`].
     pub app_device: Device,
     pub security: SecurityPreferences,
+    /// A bill the app detected on the phone (from an import the bank does not see).
+    pub saved_bills: Vec<SavedBill>,
+    /// The demo user's choices on the bills found in their transactions.
+    pub bill_preferences: Vec<BillPreference>,
 }
 
 struct Pattern {
@@ -168,39 +172,26 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         let stable = format!("demo-{n:05}");
         let id = TransactionId::deterministic("truelayer", &current.account_id, &stable);
         transactions.push(Transaction {
-            transaction_id: id,
-            account_id: current.account_id.clone(),
-            user_id: user.clone(),
-            amount: Money::from_minor(minor),
-            currency: gbp.clone(),
-            description: merchant.to_uppercase(),
-            reference: None,
-            timestamp: at,
-            processing_date: None,
-            value_date: None,
             category: TransactionCategory {
-                primary: category.category(),
-                secondary: None,
                 confidence: (rng.gen_range(70..100) as f64) / 100.0,
-                user_modified: false,
                 provider_primary: Some(category.name().into()),
+                ..TransactionCategory::of(category.category())
             },
-            merchant: Some(Merchant { name: merchant.into(), category: None, logo: None, location: None }),
-            transaction_type: if minor < 0 { TransactionType::Debit } else { TransactionType::Credit },
-            transaction_code: None,
-            created_at: at,
-            updated_at: at,
-            user_note: None,
-            tags: None,
-            is_hidden: false,
-            ai_insights: None,
-            running_balance: None,
-            is_pending: false,
-            exclude_from_spend: false,
+            merchant: Some(Merchant::named(merchant)),
             bank_name: Some("Demo Bank".into()),
             account_type: Some("checking".into()),
             source: Some(TransactionSource::Truelayer),
             provider_transaction_id: Some(stable),
+            ..Transaction::new(
+                user.clone(),
+                current.account_id.clone(),
+                id,
+                Money::from_minor(minor),
+                gbp.clone(),
+                at,
+                merchant.to_uppercase(),
+                category.category(),
+            )
         });
     };
 
@@ -253,22 +244,8 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
     .enumerate()
     .map(|(i, (role, content))| {
         let at = until.plus_seconds(-3600 + i as i64);
-        ChatMessage {
-            message_id: MessageId::new(format!("demo-msg-{i}")).expect("valid id"),
-            conversation_id: None,
-            user_id: user.clone(),
-            role: if *role == "user" { ChatRole::User } else { ChatRole::Assistant },
-            content: (*content).into(),
-            content_type: ContentType::Text,
-            structured_data: None,
-            timestamp: at,
-            ttl: ChatMessage::ttl_for(at),
-            context: None,
-            processing_metadata: None,
-            feedback: None,
-            status: MessageStatus::Delivered,
-            error: None,
-        }
+        let role = if *role == "user" { ChatRole::User } else { ChatRole::Assistant };
+        ChatMessage::text(MessageId::new(format!("demo-msg-{i}")).expect("valid id"), user.clone(), role, (*content).into(), at)
     })
     .collect();
 
@@ -362,6 +339,27 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
     let security =
         SecurityPreferences { app_lock_enabled: true, biometric_enabled: true, ..SecurityPreferences::defaults(user.clone(), until) };
 
+    // Council tax is paid from another account: the app found it in an import and saved it.
+    let council_tax_paid = (until.date() - chrono::Duration::days(6)).max(start.date());
+    let saved_bills = vec![SavedBill {
+        user_id: user.clone(),
+        bill_id: BillId::new("council-tax")?,
+        merchant: "Council Tax".into(),
+        category: AppCategory::BillsAndUtilities.name().into(),
+        amount: Money::from_minor(15_800),
+        frequency: BillFrequency::Monthly,
+        last_date: council_tax_paid,
+        next_expected_date: None,
+        saved_at: until,
+    }];
+    let pref = |id: &str, name: Option<&str>| -> anyhow::Result<BillPreference> {
+        let mut p = BillPreference::new(user.clone(), BillId::new(id)?, until);
+        p.custom_name = name.map(str::to_string);
+        p.reminder_enabled = true;
+        Ok(p)
+    };
+    let bill_preferences = vec![pref("landlord-rent", Some("Rent (Flat 2)"))?, pref("netflix", None)?];
+
     Ok(DemoData {
         profile,
         claim,
@@ -376,6 +374,8 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         device,
         app_device,
         security,
+        saved_bills,
+        bill_preferences,
     })
 }
 
@@ -406,6 +406,8 @@ impl DemoData {
         table.batch_put(&self.summaries).await?;
         table.batch_put(&self.budgets).await?;
         table.batch_put(&self.chat).await?;
+        table.batch_put(&self.saved_bills).await?;
+        table.batch_put(&self.bill_preferences).await?;
         table.batch_put(&self.notifications).await
     }
 }

@@ -58,10 +58,8 @@ pub fn seconds_to_midnight(now: Timestamp) -> u32 {
 /// Counts one answer against today's limit; 429 when it is used up.
 /// Returns how many remain after this one.
 pub async fn take_one<S: UsageStore>(store: &S, user: &UserId, limit: u32) -> Result<u32, ApiError> {
-    for attempt in 0..8 {
-        if attempt > 0 {
-            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
-        }
+    let mut tries = expenzez_store::Retry::new(8);
+    while tries.next().await {
         let now = store.now();
         let (mut usage, condition) = match store.usage(user, now.date()).await? {
             Some(v) => (v.value, Condition::Version(v.version)),

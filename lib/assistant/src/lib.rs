@@ -2,6 +2,7 @@
 //! grounded in the user's own stored data (a deterministic engine, no
 //! network), and the handlers of `/ai/*` and `/bills/*`.
 
+pub mod bills;
 pub mod chat;
 pub mod context;
 pub mod engine;

@@ -86,10 +86,32 @@ pub fn normalise(raw: &str) -> String {
     lowered.split_whitespace().filter(|w| !w.chars().any(|c| c.is_ascii_digit())).map(|w| w.replace('\'', "")).collect::<Vec<_>>().join(" ")
 }
 
-/// A bill id from a merchant name: `netflix`, `octopus-energy`.
+/// A bill id from a merchant name: `netflix`, `octopus-energy`. Only ASCII
+/// letters and digits (ids are printable ASCII); a name with none of them gets
+/// a stable hash of its normalised form.
 pub fn bill_id(merchant: &str) -> String {
-    let slug = normalise(merchant).replace(' ', "-");
-    slug.chars().take(64).collect()
+    let normal = normalise(merchant);
+    let slug: String = normal
+        .split(' ')
+        .map(|w| w.chars().filter(char::is_ascii_alphanumeric).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if slug.is_empty() {
+        // FNV-1a: stable across processes and releases.
+        let h = normal.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
+        return format!("bill-{h:08x}");
+    }
+    slug.chars().take(64).collect::<String>().trim_end_matches('-').to_string()
+}
+
+/// Whether a bill expected on `next_expected` is overdue by more than its
+/// cadence's tolerance (plus a week for monthly and yearly, three days for
+/// weekly) on `today`: it has stopped.
+pub fn is_stopped(cadence: Cadence, next_expected: NaiveDate, today: NaiveDate) -> bool {
+    let (_, tol) = cadence.gap();
+    let grace = tol + if cadence == Cadence::Weekly { 3 } else { 7 };
+    (today - next_expected).num_days() > grace
 }
 
 fn median(sorted: &[i64]) -> i64 {
@@ -170,9 +192,7 @@ fn series(key: &str, mut txns: Vec<&Transaction>, today: NaiveDate) -> Option<Re
     let last = payments.last()?;
     let last_date = last.0;
     let next_expected = cadence.next(last_date);
-    // Overdue by more than a period's tolerance (plus a week for monthly and yearly): stopped.
-    let grace = tol + if cadence == Cadence::Weekly { 3 } else { 7 };
-    let status = if (today - next_expected).num_days() > grace { RecurringStatus::Cancelled } else { RecurringStatus::Active };
+    let status = if is_stopped(cadence, next_expected, today) { RecurringStatus::Cancelled } else { RecurringStatus::Active };
     let latest = last.2;
     let merchant = latest.merchant.as_ref().map(|m| m.name.clone()).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| key.to_string());
     Some(Recurring {
@@ -236,6 +256,10 @@ mod tests {
         a.description = "VODAFONE LTD REF 88123".into();
         assert_eq!(merchant_key(&a), "vodafone ltd ref");
         assert_eq!(bill_id("Sainsbury's Bank"), "sainsburys-bank");
+        assert_eq!(bill_id("Café Nero"), "caf-nero");
+        assert_eq!(bill_id("Ёлка"), bill_id("ёлка"));
+        assert!(bill_id("Ёлка").starts_with("bill-"));
+        assert!(expenzez_domain::ids::BillId::new(bill_id("Ёлка Ёлка")).is_ok());
     }
 
     /// Deterministic pseudo-random numbers (no dependency, same every run).

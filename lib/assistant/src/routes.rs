@@ -1,10 +1,9 @@
-//! Every assistant and bills function: its template resource, route and
-//! handler. The Lambda binaries each run one; the local API server runs them all.
+//! Every assistant and bills function, named once: template resource, method, path,
+//! handler (see `expenzez_api::routes!`). The Lambda binaries each serve one;
+//! the local API server dispatches them all.
 
-use crate::{chat, insight, report};
-use expenzez_api::edge;
+use crate::{bills, chat, insight, report};
 use expenzez_store::Table;
-use lambda_http::{Body, Request, Response};
 
 /// What the assistant's handlers run on, built once per cold start.
 #[derive(Debug, Clone)]
@@ -12,24 +11,17 @@ pub struct Assistant {
     pub table: Table,
 }
 
-/// (template resource, method, path). A test checks this against template.yaml and the OpenAPI document.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("GetChatHistoryFunction", "GET", "/ai/chat-history"),
-    ("PostChatMessageFunction", "POST", "/ai/chat-message"),
-    ("DeleteChatHistoryFunction", "DELETE", "/ai/chat-history"),
-    ("AiInsightFunction", "POST", "/ai/insight"),
-    ("GetMonthlyReportFunction", "GET", "/ai/monthly-report/{month}"),
-];
-
-/// Runs the handler of template resource `function`; `None` if there is none.
-pub async fn dispatch(function: &str, app: &Assistant, req: Request) -> Option<Response<Body>> {
-    let table = &app.table;
-    Some(match function {
-        "GetChatHistoryFunction" => edge::run("GET /ai/chat-history", table, req, chat::history).await,
-        "PostChatMessageFunction" => edge::run("POST /ai/chat-message", table, req, chat::add).await,
-        "DeleteChatHistoryFunction" => edge::run("DELETE /ai/chat-history", table, req, chat::clear).await,
-        "AiInsightFunction" => edge::run("POST /ai/insight", table, req, insight::insight).await,
-        "GetMonthlyReportFunction" => edge::run("GET /ai/monthly-report/{month}", table, req, report::get).await,
-        _ => return None,
-    })
+expenzez_api::routes! {
+    state(app: &Assistant);
+    GetChatHistoryFunction: GET "/ai/chat-history" => chat::history(&app.table),
+    PostChatMessageFunction: POST "/ai/chat-message" => chat::add(&app.table),
+    DeleteChatHistoryFunction: DELETE "/ai/chat-history" => chat::clear(&app.table),
+    AiInsightFunction: POST "/ai/insight" => insight::insight(&app.table),
+    GetMonthlyReportFunction: GET "/ai/monthly-report/{month}" => report::get(&app.table),
+    GetDetectedBillsFunction: GET "/bills/detected" => bills::get_detected(&app.table),
+    SaveDetectedBillsFunction: POST "/bills/detected" => bills::save_detected(&app.table),
+    GetBillPreferencesFunction: GET "/bills/preferences" => bills::get_preferences(&app.table),
+    PutBillPreferencesFunction: PUT "/bills/preferences" => bills::put_preferences(&app.table),
+    PostBillPreferencesFunction: POST "/bills/preferences" => bills::post_preferences(&app.table),
+    PutBillPreferenceFunction: PUT "/bills/preferences/{billId}" => bills::put_preference(&app.table),
 }

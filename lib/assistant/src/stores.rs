@@ -3,7 +3,7 @@
 
 use expenzez_api::stores::Metered;
 use expenzez_domain::entities::*;
-use expenzez_domain::ids::{SettingName, UserId};
+use expenzez_domain::ids::{BillId, SettingName, UserId};
 use expenzez_domain::keys::{self, ItemKey, Key};
 use expenzez_domain::time::YearMonth;
 use expenzez_domain::Timestamp;
@@ -38,6 +38,20 @@ pub trait ReportStore: Metered {
     fn versioned_summaries(&self, user: &UserId) -> impl Future<Output = R<Vec<Versioned<MonthlySummary>>>> + Send;
     fn cached_report(&self, user: &UserId, month: YearMonth) -> impl Future<Output = R<Option<AiAnalysisCache>>> + Send;
     fn save_report(&self, report: &AiAnalysisCache) -> impl Future<Output = R<u64>> + Send;
+}
+
+/// The detected bills' cache, the bills the app saved and the user's choices per bill.
+pub trait BillStore: Metered {
+    fn bill_cache(&self, user: &UserId) -> impl Future<Output = R<Option<ApiCache>>> + Send;
+    fn save_bill_cache(&self, entry: &ApiCache) -> impl Future<Output = R<u64>> + Send;
+    fn saved_bills(&self, user: &UserId) -> impl Future<Output = R<Vec<SavedBill>>> + Send;
+    fn saved_bill(&self, user: &UserId, bill: &BillId) -> impl Future<Output = R<Option<SavedBill>>> + Send;
+    /// Stores all of `bills` (at most 99) or none, refused for a deleted account.
+    fn save_bills(&self, user: &UserId, bills: &[SavedBill]) -> impl Future<Output = R<()>> + Send;
+    fn bill_preferences(&self, user: &UserId) -> impl Future<Output = R<Vec<Versioned<BillPreference>>>> + Send;
+    fn bill_preference(&self, user: &UserId, bill: &BillId) -> impl Future<Output = R<Option<Versioned<BillPreference>>>> + Send;
+    /// Writes `pref` under `condition`, refused for a deleted account.
+    fn save_bill_preference(&self, user: &UserId, pref: &BillPreference, condition: Condition) -> impl Future<Output = R<u64>> + Send;
 }
 
 /// The daily limit: its setting and the per-day counter.
@@ -118,5 +132,41 @@ impl ReportStore for Table {
     }
     async fn save_report(&self, report: &AiAnalysisCache) -> R<u64> {
         self.put(report, Condition::None).await
+    }
+}
+
+impl BillStore for Table {
+    async fn bill_cache(&self, user: &UserId) -> R<Option<ApiCache>> {
+        let key = ItemKey::ApiCache {
+            endpoint: crate::bills::CACHE_ENDPOINT.into(),
+            owner: Some(user.clone()),
+            query_hash: crate::bills::CACHE_QUERY.into(),
+        };
+        Ok(self.get::<ApiCache>(&key).await?.map(|v| v.value))
+    }
+    async fn save_bill_cache(&self, entry: &ApiCache) -> R<u64> {
+        self.put(entry, Condition::None).await
+    }
+    async fn saved_bills(&self, user: &UserId) -> R<Vec<SavedBill>> {
+        let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::SAVED_BILL);
+        self.query_all_items(&q).await?.into_iter().map(|i| Table::decode::<SavedBill>(i).map(|v| v.value)).collect()
+    }
+    async fn saved_bill(&self, user: &UserId, bill: &BillId) -> R<Option<SavedBill>> {
+        Ok(self.get::<SavedBill>(&ItemKey::SavedBill(user.clone(), bill.clone())).await?.map(|v| v.value))
+    }
+    async fn save_bills(&self, user: &UserId, bills: &[SavedBill]) -> R<()> {
+        let mut actions = bills.iter().map(|b| TxAction::put(b, Condition::None)).collect::<R<Vec<_>>>()?;
+        actions.push(TxAction::account_live(user));
+        self.transact(actions, None).await
+    }
+    async fn bill_preferences(&self, user: &UserId) -> R<Vec<Versioned<BillPreference>>> {
+        let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::BILL_PREFERENCE);
+        self.query_all_items(&q).await?.into_iter().map(Table::decode::<BillPreference>).collect()
+    }
+    async fn bill_preference(&self, user: &UserId, bill: &BillId) -> R<Option<Versioned<BillPreference>>> {
+        self.get_consistent(&ItemKey::BillPreference(user.clone(), bill.clone())).await
+    }
+    async fn save_bill_preference(&self, user: &UserId, pref: &BillPreference, condition: Condition) -> R<u64> {
+        self.put_live(user, pref, condition).await
     }
 }

@@ -106,6 +106,10 @@ id_type!(/// A system setting name.
     SettingName);
 id_type!(/// An imported bank statement (a hash of its content).
     StatementId);
+id_type!(/// A recurring bill: the slug of its normalised merchant (`netflix`,
+    /// `octopus-energy`), so the same bill found on the server and on the phone
+    /// is one id.
+    BillId);
 
 /// Namespace for deterministic transaction ids (UUID v5).
 const TRANSACTION_NAMESPACE: uuid::Uuid = uuid::uuid!("5b0e3f0c-8a51-4c36-9a52-3c1a0d9e7f21");

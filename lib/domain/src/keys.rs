@@ -32,6 +32,15 @@
 //!   Expo keeps receipts that long). Its sparse GSI1 partition `RECEIPT_DUE#{shard}` (sort key
 //!   `{checkAfter}#{userId}#{deviceId}#{receiptId}`, everything the sweep needs, as GSI1
 //!   projects few attributes) lists the pending receipts, so the sweep never scans.
+//! - `BILL#{billId}`: a recurring bill the app detected on the phone and saved
+//!   (`POST /bills/detected`), for payments the server's own detection cannot see
+//!   (data only on the phone). One item per bill id, so saving it again replaces it
+//!   and a bill is never listed twice; the server's detection is not stored here
+//!   (it is recomputed from transactions, cached in APICache `CACHE#bills#{userId}`).
+//! - `BILLPREF#{billId}`: the user's choices for one bill (ignored, renamed,
+//!   recategorised, paid, paused, reminder on/off). The seed has no item for them,
+//!   and they outlive a recomputation of the detected bills, so they are their own
+//!   item, in the user's partition so erasure and export find them.
 //! - `RATE#{scope}#{subject}` / `WINDOW#{start}`: requests counted per fixed window on the
 //!   public routes that would otherwise let anyone probe accounts (TTL: end of the window).
 //!
@@ -222,6 +231,8 @@ pub mod prefix {
     pub const SETTING: &str = "SETTING#";
     pub const DATA: &str = "DATA#";
     pub const CATEGORY: &str = "CATEGORY#";
+    pub const SAVED_BILL: &str = "BILL#";
+    pub const BILL_PREFERENCE: &str = "BILLPREF#";
 }
 
 /// Sort key of a user's app-lock preferences.
@@ -270,6 +281,8 @@ pub enum ItemKey {
     AiUsage(UserId, NaiveDate),
     NotificationDelivery(UserId, NotificationRequestKey),
     PushReceipt(UserId, PushReceiptId),
+    SavedBill(UserId, BillId),
+    BillPreference(UserId, BillId),
     /// One rate-limit window: `scope` names the route, `subject` the caller
     /// (a hash, never an address), `window` its start in epoch seconds.
     RateWindow {
@@ -310,6 +323,8 @@ impl ItemKey {
             AiUsage(u, d) => (user_pk(u), format!("{}{}", prefix::AI_USAGE, d.format("%Y-%m-%d"))),
             NotificationDelivery(u, r) => (user_pk(u), format!("{}{r}", prefix::NOTIFY_REQUEST)),
             PushReceipt(u, r) => (user_pk(u), format!("{}{r}", prefix::PUSH_RECEIPT)),
+            SavedBill(u, b) => (user_pk(u), format!("{}{b}", prefix::SAVED_BILL)),
+            BillPreference(u, b) => (user_pk(u), format!("{}{b}", prefix::BILL_PREFERENCE)),
             RateWindow { scope, subject, window } => (format!("RATE#{scope}#{subject}"), format!("WINDOW#{window}")),
         };
         Key { pk, sk }
@@ -383,6 +398,8 @@ fn parse_user_sk(u: UserId, sk: &str) -> Option<ItemKey> {
             let (ts, n) = ts_and(&sk[prefix::NOTIFICATION.len()..], |s| NotificationId::new(s).ok())?;
             Notification(u, ts, n)
         }
+        _ if sk.starts_with(prefix::SAVED_BILL) => SavedBill(u, BillId::new(&sk[prefix::SAVED_BILL.len()..]).ok()?),
+        _ if sk.starts_with(prefix::BILL_PREFERENCE) => BillPreference(u, BillId::new(&sk[prefix::BILL_PREFERENCE.len()..]).ok()?),
         _ if sk.starts_with(prefix::BUDGET) => Budget(u, BudgetId::new(&sk[prefix::BUDGET.len()..]).ok()?),
         _ if sk.starts_with(prefix::ALERT) => BudgetAlert(u, AlertId::new(&sk[prefix::ALERT.len()..]).ok()?),
         _ if sk.starts_with(prefix::PENDING_CONNECT) => {
@@ -524,10 +541,64 @@ pub fn gsi3_category_prefix(category: &Category) -> String {
     format!("{}{category}#", prefix::CATEGORY)
 }
 
+/// GSI3 sort-key bounds for one category's transactions between two instants
+/// (inclusive; an open end is the category's first or last).
+pub fn gsi3_category_range(category: &Category, from: Option<Timestamp>, to: Option<Timestamp>) -> (String, String) {
+    let prefix = gsi3_category_prefix(category);
+    // '~' sorts after every timestamp character.
+    (
+        format!("{prefix}{}", from.map(|f| f.to_string()).unwrap_or_default()),
+        format!("{prefix}{}", to.map_or_else(|| "~".into(), |t| t.to_string())),
+    )
+}
+
+/// Upper bound of a due index's sort keys (`{time}#...`) for "due at or
+/// before `t`": '~' sorts after the '#' that follows the time.
+pub fn due_at_or_before(t: Timestamp) -> String {
+    format!("{t}~")
+}
+
+/// Upper bound of a due index's sort keys for "due strictly before `t`":
+/// `{t}#...` sorts above `{t}#`.
+pub fn due_before(t: Timestamp) -> String {
+    format!("{t}#")
+}
+
+/// The due time, user and connection a sync-due sort key names.
+pub fn parse_sync_due_sk(sk: &str) -> Option<(Timestamp, UserId, ConnectionId)> {
+    // The same layout as the consent index: `{time}#{user}#{connection}`.
+    parse_consent_due_sk(sk)
+}
+
+/// Sort-key bounds of a user's pending bank connections started at or after `since`.
+pub fn pending_connect_since(since: Timestamp) -> (String, String) {
+    (format!("{}{since}", prefix::PENDING_CONNECT), format!("{}~", prefix::PENDING_CONNECT))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn range_bounds_hold_what_they_name() {
+        let t = Timestamp::parse("2025-08-20T10:00:00.000Z").unwrap();
+        let later = Timestamp::parse("2025-08-20T10:00:00.001Z").unwrap();
+        let (u, c) = (UserId::new("u1").unwrap(), ConnectionId::new("c1").unwrap());
+        let at = gsi1_sync_due(t, &u, &c).sk;
+        assert!(at <= due_at_or_before(t) && at > due_before(t));
+        assert!(gsi1_sync_due(later, &u, &c).sk > due_at_or_before(t));
+        assert_eq!(parse_sync_due_sk(&at), Some((t, u, c)));
+        let food = Category::new("food").unwrap();
+        let (lo, hi) = gsi3_category_range(&food, Some(t), None);
+        let sk = gsi3_transaction(&UserId::new("u1").unwrap(), &food, later).sk;
+        assert!(lo <= sk && sk <= hi);
+        let (lo, hi) = gsi3_category_range(&food, None, Some(t));
+        assert!(!(lo <= sk && sk <= hi));
+        let pending = ItemKey::PendingConnect(UserId::new("u1").unwrap(), later, "n".into()).key().sk;
+        let (lo, hi) = pending_connect_since(t);
+        assert!(lo <= pending && pending <= hi);
+    }
 
     fn id() -> impl Strategy<Value = String> {
         "[A-Za-z0-9._:@!$%&*+=?^-]{1,40}"
@@ -578,7 +649,9 @@ mod tests {
             (u.clone(), 0i64..100_000)
                 .prop_map(|(u, d)| ItemKey::AiUsage(u, NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(d as u64))),
             (u.clone(), id()).prop_map(|(u, k)| ItemKey::NotificationDelivery(u, NotificationRequestKey::new(k).unwrap())),
-            (u, id()).prop_map(|(u, r)| ItemKey::PushReceipt(u, PushReceiptId::new(r).unwrap())),
+            (u.clone(), id()).prop_map(|(u, r)| ItemKey::PushReceipt(u, PushReceiptId::new(r).unwrap())),
+            (u.clone(), id()).prop_map(|(u, b)| ItemKey::SavedBill(u, BillId::new(b).unwrap())),
+            (u, id()).prop_map(|(u, b)| ItemKey::BillPreference(u, BillId::new(b).unwrap())),
         ]
     }
 

@@ -1,31 +1,18 @@
-//! Every statement route: its template resource, method and path, and the
-//! handler it runs; the state they share ([`Statements`]).
+//! Every statement route, named once: template resource, method, path, handler
+//! (see `expenzez_api::routes!`); the state they share ([`Statements`]).
 
 use crate::handlers;
 use crate::objects::{self, Objects};
-use expenzez_api::edge;
 use expenzez_api::stores::Metered;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Capacity, Table};
-use lambda_http::{Body, Request, Response};
 
-/// (template resource, method, path). A test checks this against template.yaml and the OpenAPI document.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("StatementUploadUrlFunction", "POST", "/transactions/statement-upload-url"),
-    ("ParseStatementFunction", "POST", "/transactions/parse-statement"),
-    ("ImportStatementFunction", "POST", "/transactions/import-statement"),
-    ("ListStatementsFunction", "GET", "/transactions/statements"),
-];
-
-/// Runs the handler of template resource `function`; `None` if there is none.
-pub async fn dispatch(function: &str, s: &Statements, req: Request) -> Option<Response<Body>> {
-    Some(match function {
-        "StatementUploadUrlFunction" => edge::run("POST /transactions/statement-upload-url", s, req, handlers::upload_url).await,
-        "ParseStatementFunction" => edge::run("POST /transactions/parse-statement", s, req, handlers::parse).await,
-        "ImportStatementFunction" => edge::run("POST /transactions/import-statement", s, req, handlers::import).await,
-        "ListStatementsFunction" => edge::run("GET /transactions/statements", s, req, handlers::list).await,
-        _ => return None,
-    })
+expenzez_api::routes! {
+    state(s: &Statements);
+    StatementUploadUrlFunction: POST "/transactions/statement-upload-url" => handlers::upload_url(s),
+    ParseStatementFunction: POST "/transactions/parse-statement" => handlers::parse(s),
+    ImportStatementFunction: POST "/transactions/import-statement" => handlers::import(s),
+    ListStatementsFunction: GET "/transactions/statements" => handlers::list(s),
 }
 
 /// Name of the variable holding the statements bucket's name.

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 mod ai;
 mod banking;
+mod bills;
 mod budget;
 mod imports;
 mod notifications;
@@ -22,6 +23,7 @@ mod user;
 
 pub use ai::*;
 pub use banking::*;
+pub use bills::*;
 pub use budget::*;
 pub use imports::*;
 pub use notifications::*;
