@@ -6,6 +6,7 @@
 use crate::error::ApiError;
 use crate::request::Ctx;
 use crate::stores::Metered;
+use expenzez_domain::metrics::{self, Event, Unit};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, ETAG, RETRY_AFTER};
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -104,12 +105,27 @@ where
         Err(e) => problem(e, &request_id),
     };
     let c = store.consumed();
+    let status = response.status().as_u16();
+    let latency = started.elapsed();
+    metrics::emit(&Event {
+        dimensions: vec![("Route", route.to_string())],
+        metrics: vec![
+            ("Requests", Unit::Count, 1.0),
+            ("Latency", Unit::Milliseconds, latency.as_secs_f64() * 1000.0),
+            ("Status4xx", Unit::Count, f64::from(u8::from((400..500).contains(&status)))),
+            ("Status5xx", Unit::Count, f64::from(u8::from(status >= 500))),
+            ("ConsumedRCU", Unit::Count, c.read_units),
+            ("ConsumedWCU", Unit::Count, c.write_units),
+            ("DynamoDBCalls", Unit::Count, f64::from(c.calls)),
+        ],
+        properties: vec![("RequestId", request_id.as_str().into()), ("Status", status.into())],
+    });
     tracing::info!(
         target: "request",
         request_id = %request_id,
         route,
-        status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_millis() as u64,
+        status,
+        latency_ms = latency.as_millis() as u64,
         rcu = c.read_units,
         wcu = c.write_units,
         ddb_calls = c.calls,

@@ -105,6 +105,7 @@ pub async fn run_jobs<S: SyncStore, P: BankProvider>(
     jobs: Vec<(String, SyncJob)>,
 ) -> Vec<String> {
     let mut failed = Vec::new();
+    let (count, mut sync_failures) = (jobs.len(), 0u32);
     for (message_id, job) in jobs {
         match sync_connection(store, provider, settings, &job.user_id, &job.connection_id).await {
             Ok(_) | Err(SyncError::NotFound | SyncError::NotSyncable) => {}
@@ -114,10 +115,19 @@ pub async fn run_jobs<S: SyncStore, P: BankProvider>(
             }
             Err(SyncError::Store(e)) => {
                 tracing::error!(error = %e, "bank sync could not record its outcome; redelivering");
+                sync_failures += 1;
                 failed.push(message_id);
             }
-            Err(_) => {}
+            // Recorded on the connection's sync run; counted here for the alarm.
+            Err(_) => sync_failures += 1,
         }
     }
+    expenzez_domain::metrics::emit(&expenzez_domain::metrics::Event {
+        metrics: vec![
+            ("SyncJobs", expenzez_domain::metrics::Unit::Count, count as f64),
+            ("SyncFailures", expenzez_domain::metrics::Unit::Count, f64::from(sync_failures)),
+        ],
+        ..Default::default()
+    });
     failed
 }

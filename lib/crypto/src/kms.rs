@@ -1,4 +1,5 @@
 use crate::error::CryptoError;
+use expenzez_domain::metrics::{Event, Unit};
 use crate::provider::{DataKey, KeyProvider, PlainKey};
 use async_trait::async_trait;
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
@@ -101,6 +102,12 @@ where
     R: fmt::Debug,
 {
     let unavailable = |detail: &str| CryptoError::Unavailable { provider: "kms", op, detail: detail.to_string() };
+    // Every failed KMS call is a `KmsErrors` metric (the template alarms on it).
+    expenzez_domain::metrics::emit(&Event {
+        dimensions: vec![("KmsOperation", op.to_string())],
+        metrics: vec![("KmsErrors", Unit::Count, 1.0)],
+        ..Event::default()
+    });
     match &err {
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or("Unknown");

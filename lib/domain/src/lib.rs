@@ -9,6 +9,7 @@
 //! - [`mask`]: the plaintext masks stored beside encrypted bank details.
 //! - [`category`]: the one category taxonomy (the app's names, aliases, the bank's classifications).
 //! - [`merchant`]: merchant names compared as people mean them, and keyword category rules.
+//! - [`metrics`]: CloudWatch Embedded Metric Format lines (what the alarms and dashboard read).
 
 pub mod category;
 pub mod cursor;
@@ -18,6 +19,7 @@ pub mod ids;
 pub mod keys;
 pub mod mask;
 pub mod merchant;
+pub mod metrics;
 pub mod money;
 pub mod time;
 
