@@ -1,11 +1,11 @@
 use crate::error::CryptoError;
-use expenzez_domain::metrics::{Event, Unit};
 use crate::provider::{DataKey, KeyProvider, PlainKey};
 use async_trait::async_trait;
 use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 use aws_sdk_kms::Client;
+use expenzez_domain::metrics::{Event, Unit};
 use std::collections::HashMap;
 use std::fmt;
 use zeroize::Zeroize;

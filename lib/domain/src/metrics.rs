@@ -91,7 +91,10 @@ mod tests {
         assert_eq!(m["Dimensions"], json!([["Route"], []]));
         assert_eq!(m["Metrics"], json!([{"Name": "Latency", "Unit": "Milliseconds"}, {"Name": "Status5xx", "Unit": "Count"}]));
         // Every dimension and metric named in `_aws` is a member of the document.
-        assert_eq!((doc["Route"].as_str(), doc["Latency"].as_f64(), doc["Status5xx"].as_f64()), (Some("GET /profile"), Some(12.0), Some(0.0)));
+        assert_eq!(
+            (doc["Route"].as_str(), doc["Latency"].as_f64(), doc["Status5xx"].as_f64()),
+            (Some("GET /profile"), Some(12.0), Some(0.0))
+        );
         assert_eq!(doc["RequestId"], "r-1");
     }
 
