@@ -223,7 +223,7 @@ impl ApiEnv {
             table: table.clone(),
             auth: expenzez_local_api::triggers::local_auth(&table, &pool.pool_id, &pool.client_id).await,
             banking,
-            assistant: expenzez_assistant::Assistant { table: table.clone() },
+            assistant: expenzez_assistant::Assistant { table: table.clone(), llm: None },
             notify,
         };
         let server = api.start(([127, 0, 0, 1], 0).into()).await.unwrap();

@@ -1,15 +1,19 @@
 //! Every assistant and bills function: its template resource, route and
 //! handler. The Lambda binaries each run one; the local API server runs them all.
 
+use crate::llm::Bedrock;
 use crate::{bills, chat, insight, report};
 use expenzez_api::edge;
 use expenzez_store::Table;
 use lambda_http::{Body, Request, Response};
+use std::sync::Arc;
 
 /// What the assistant's handlers run on, built once per cold start.
 #[derive(Debug, Clone)]
 pub struct Assistant {
     pub table: Table,
+    /// The language model of `POST /ai/insight`, when one is configured.
+    pub llm: Option<Arc<Bedrock>>,
 }
 
 /// (template resource, method, path). A test checks this against template.yaml and the OpenAPI document.
@@ -34,7 +38,10 @@ pub async fn dispatch(function: &str, app: &Assistant, req: Request) -> Option<R
         "GetChatHistoryFunction" => edge::run("GET /ai/chat-history", table, req, chat::history).await,
         "PostChatMessageFunction" => edge::run("POST /ai/chat-message", table, req, chat::add).await,
         "DeleteChatHistoryFunction" => edge::run("DELETE /ai/chat-history", table, req, chat::clear).await,
-        "AiInsightFunction" => edge::run("POST /ai/insight", table, req, insight::insight).await,
+        "AiInsightFunction" => {
+            let model = app.llm.as_deref();
+            edge::run("POST /ai/insight", table, req, |s, ctx| insight::insight_with(s, ctx, model)).await
+        }
         "GetMonthlyReportFunction" => edge::run("GET /ai/monthly-report/{month}", table, req, report::get).await,
         "GetDetectedBillsFunction" => edge::run("GET /bills/detected", table, req, bills::get_detected).await,
         "SaveDetectedBillsFunction" => edge::run("POST /bills/detected", table, req, bills::save_detected).await,
