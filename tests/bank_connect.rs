@@ -237,7 +237,7 @@ async fn accounts_without_a_key(env: &ApiEnv, u: &TestUser, method: &str) -> (u1
         request_id: "accounts".into(),
         ..Default::default()
     };
-    let r = expenzez_banking::http::dispatch("ListBankAccountsFunction", &b, ev.into_request().unwrap()).await.unwrap();
+    let r = expenzez_banking::routes::reads::dispatch("ListBankAccountsFunction", &b.table, ev.into_request().unwrap()).await.unwrap();
     let status = r.status().as_u16();
     let lambda_http::Body::Text(t) = r.body() else { panic!("no body") };
     (status, serde_json::from_str(t).unwrap())

@@ -12,7 +12,7 @@ fn code_routes() -> BTreeSet<(String, String, String)> {
     expenzez_api::routes::ROUTES
         .iter()
         .chain(expenzez_auth::routes::ROUTES)
-        .chain(expenzez_banking::http::ROUTES)
+        .chain(expenzez_banking::routes::all())
         .chain(expenzez_security::routes::ROUTES)
         .chain(expenzez_budgets::routes::ROUTES)
         .chain(expenzez_assistant::routes::ROUTES)
@@ -55,4 +55,25 @@ fn public_routes_are_only_the_sign_in_flows() {
         expenzez_local_api::template::routes(&tpl).into_iter().filter(|r| !r.authorized).map(|r| r.path).collect();
     assert!(public.iter().all(|p| p.starts_with("/auth/") && p != "/auth/delete-account"), "{public:?}");
     assert_eq!(public.len(), 9);
+}
+
+#[test]
+fn each_main_serves_its_own_function_from_the_registry() {
+    let tpl = expenzez_local_api::template::load(&expenzez_store::schema::template_path()).unwrap();
+    let registry: BTreeSet<String> = code_routes().into_iter().map(|(f, _, _)| f).collect();
+    let mut served = 0;
+    for (name, r) in tpl["Resources"].as_mapping().unwrap() {
+        let name = name.as_str().unwrap();
+        if !registry.contains(name) {
+            continue;
+        }
+        let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let path = format!("{}/../functions/{binary}/src/main.rs", env!("CARGO_MANIFEST_DIR"));
+        let main = std::fs::read_to_string(&path).unwrap();
+        // The function names itself once and leaves method, path and handler to the registry.
+        assert!(main.contains(&format!("::serve(\"{name}\", ")), "{path} serves {name}");
+        assert!(!main.contains("edge::run"), "{path} routes through the registry");
+        served += 1;
+    }
+    assert_eq!(served, registry.len());
 }

@@ -1,19 +1,11 @@
-//! `POST /ai/insight` (AiInsightFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_assistant::insight;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! AiInsightFunction in template.yaml; its method, path and handler are in lib/assistant/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
     // Bedrock when BEDROCK_MODEL_ID is set; else the deterministic engine alone.
-    let model = expenzez_assistant::llm::Bedrock::from_env().await;
-    let (table, model) = (&table, model.as_ref());
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("POST /ai/insight", table, req, |s, ctx| insight::insight_with(s, ctx, model)).await)
-    }))
-    .await
+    let llm = expenzez_assistant::llm::Bedrock::from_env().await.map(std::sync::Arc::new);
+    let app = expenzez_assistant::routes::Assistant { table, llm };
+    expenzez_assistant::routes::serve("AiInsightFunction", &app).await
 }

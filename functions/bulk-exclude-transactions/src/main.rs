@@ -1,17 +1,8 @@
-//! `POST /transactions/bulk-exclude` (BulkExcludeTransactionsFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_api::handlers::tools;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! BulkExcludeTransactionsFunction in template.yaml; its method, path and handler are in lib/api/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("POST /transactions/bulk-exclude", table, req, tools::bulk_exclude).await)
-    }))
-    .await
+    expenzez_api::routes::serve("BulkExcludeTransactionsFunction", &table).await
 }

@@ -1,17 +1,8 @@
-//! `DELETE /budgets/{id}` (DeleteBudgetFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_budgets::handlers::budgets;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! DeleteBudgetFunction in template.yaml; its method, path and handler are in lib/budgets/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("DELETE /budgets/{id}", table, req, budgets::delete).await)
-    }))
-    .await
+    expenzez_budgets::routes::serve("DeleteBudgetFunction", &table).await
 }

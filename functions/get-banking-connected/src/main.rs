@@ -1,17 +1,8 @@
-//! `GET /banking/connected` (GetBankingConnectedFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_banking::http::connected;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! GetBankingConnectedFunction in template.yaml; its method, path and handler are in lib/banking/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("GET /banking/connected", table, req, connected).await)
-    }))
-    .await
+    expenzez_banking::routes::reads::serve("GetBankingConnectedFunction", &table).await
 }

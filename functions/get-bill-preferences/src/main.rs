@@ -1,17 +1,8 @@
-//! `GET /bills/preferences` (GetBillPreferencesFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_assistant::bills;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! GetBillPreferencesFunction in template.yaml; its method, path and handler are in lib/assistant/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
-    let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("GET /bills/preferences", table, req, bills::get_preferences).await)
-    }))
-    .await
+    let app = expenzez_assistant::routes::Assistant::new(expenzez_api::config::init().await?);
+    expenzez_assistant::routes::serve("GetBillPreferencesFunction", &app).await
 }

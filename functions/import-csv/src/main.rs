@@ -1,17 +1,8 @@
-//! `POST /transactions/import-csv` (ImportCsvFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_api::handlers::imports;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! ImportCsvFunction in template.yaml; its method, path and handler are in lib/api/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("POST /transactions/import-csv", table, req, imports::import_csv).await)
-    }))
-    .await
+    expenzez_api::routes::serve("ImportCsvFunction", &table).await
 }

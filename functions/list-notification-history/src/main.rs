@@ -1,17 +1,8 @@
-//! `GET /notifications/history` (ListNotificationHistoryFunction in template.yaml): my notification history, newest first.
-
-use expenzez_api::edge;
-use expenzez_notify::handlers;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! ListNotificationHistoryFunction in template.yaml; its method, path and handler are in lib/notify/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
-    let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("GET /notifications/history", table, req, handlers::list_history).await)
-    }))
-    .await
+    let notify = expenzez_notify::Notify::new(expenzez_api::config::init().await?, None);
+    expenzez_notify::routes::serve("ListNotificationHistoryFunction", &notify).await
 }

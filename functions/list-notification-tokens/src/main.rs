@@ -1,17 +1,8 @@
-//! `GET /notifications/tokens` (ListNotificationTokensFunction in template.yaml): lists my registered devices.
-
-use expenzez_api::edge;
-use expenzez_notify::handlers;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! ListNotificationTokensFunction in template.yaml; its method, path and handler are in lib/notify/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
-    let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("GET /notifications/tokens", table, req, handlers::list_tokens).await)
-    }))
-    .await
+    let notify = expenzez_notify::Notify::new(expenzez_api::config::init().await?, None);
+    expenzez_notify::routes::serve("ListNotificationTokensFunction", &notify).await
 }

@@ -1,17 +1,8 @@
-//! `POST /auth/login` (LoginFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_auth::handlers;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! LoginFunction in template.yaml; its method, path and handler are in lib/auth/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config, the DynamoDB and Cognito clients, once per cold start.
     let auth = expenzez_auth::init().await?;
-    let auth = &auth;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("POST /auth/login", auth, req, handlers::login).await)
-    }))
-    .await
+    expenzez_auth::routes::serve("LoginFunction", &auth).await
 }

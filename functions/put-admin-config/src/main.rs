@@ -1,17 +1,8 @@
-//! `PUT /admin/config/{name}` (PutAdminConfigFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_api::handlers::config;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! PutAdminConfigFunction in template.yaml; its method, path and handler are in lib/api/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("PUT /admin/config/{name}", table, req, config::put).await)
-    }))
-    .await
+    expenzez_api::routes::serve("PutAdminConfigFunction", &table).await
 }

@@ -1,17 +1,8 @@
-//! `PUT /profile/budget-preferences` (PutBudgetPreferencesFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_budgets::handlers::preferences;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! PutBudgetPreferencesFunction in template.yaml; its method, path and handler are in lib/budgets/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("PUT /profile/budget-preferences", table, req, preferences::put).await)
-    }))
-    .await
+    expenzez_budgets::routes::serve("PutBudgetPreferencesFunction", &table).await
 }

@@ -1,17 +1,8 @@
-//! `POST /devices/register` (RegisterDeviceFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_security::handlers;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! RegisterDeviceFunction in template.yaml; its method, path and handler are in lib/security/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
     let table = expenzez_api::config::init().await?;
-    let table = &table;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("POST /devices/register", table, req, handlers::register_device).await)
-    }))
-    .await
+    expenzez_security::routes::serve("RegisterDeviceFunction", &table).await
 }

@@ -1,18 +1,8 @@
-//! `DELETE /banking/remove/{accountId}` (RemoveBankFunction in template.yaml).
-
-use expenzez_api::edge;
-use expenzez_banking::connect::remove;
-use expenzez_banking::http::Banking;
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! RemoveBankFunction in template.yaml; its method, path and handler are in lib/banking/src/routes.rs.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config, the table and the provider client, once per cold start.
-    let banking = Banking::from_env(false).await?;
-    let banking = &banking;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("DELETE /banking/remove/{accountId}", banking, req, remove).await)
-    }))
-    .await
+    let banking = expenzez_banking::http::Banking::from_env(false).await?;
+    expenzez_banking::routes::provider::serve("RemoveBankFunction", &banking).await
 }

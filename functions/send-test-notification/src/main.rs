@@ -1,18 +1,9 @@
-//! `POST /notifications/send` (SendTestNotificationFunction in template.yaml):
-//! a push to my own devices now, through Expo's push service.
-
-use expenzez_api::edge;
-use expenzez_notify::{handlers, Notify};
-use lambda_http::{service_fn, Error, Request};
-use std::convert::Infallible;
+//! SendTestNotificationFunction in template.yaml; its method, path and handler are in lib/notify/src/routes.rs.
+//! A push to my own devices now, through Expo's push service.
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, the table and the push client (its access token read from SSM), once per cold start.
-    let notify = Notify::from_env().await?;
-    let notify = &notify;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(edge::run("POST /notifications/send", notify, req, handlers::send_test).await)
-    }))
-    .await
+    let notify = expenzez_notify::Notify::from_env().await?;
+    expenzez_notify::routes::serve("SendTestNotificationFunction", &notify).await
 }

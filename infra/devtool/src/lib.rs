@@ -172,39 +172,26 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
         let stable = format!("demo-{n:05}");
         let id = TransactionId::deterministic("truelayer", &current.account_id, &stable);
         transactions.push(Transaction {
-            transaction_id: id,
-            account_id: current.account_id.clone(),
-            user_id: user.clone(),
-            amount: Money::from_minor(minor),
-            currency: gbp.clone(),
-            description: merchant.to_uppercase(),
-            reference: None,
-            timestamp: at,
-            processing_date: None,
-            value_date: None,
             category: TransactionCategory {
-                primary: category.category(),
-                secondary: None,
                 confidence: (rng.gen_range(70..100) as f64) / 100.0,
-                user_modified: false,
                 provider_primary: Some(category.name().into()),
+                ..TransactionCategory::of(category.category())
             },
-            merchant: Some(Merchant { name: merchant.into(), category: None, logo: None, location: None }),
-            transaction_type: if minor < 0 { TransactionType::Debit } else { TransactionType::Credit },
-            transaction_code: None,
-            created_at: at,
-            updated_at: at,
-            user_note: None,
-            tags: None,
-            is_hidden: false,
-            ai_insights: None,
-            running_balance: None,
-            is_pending: false,
-            exclude_from_spend: false,
+            merchant: Some(Merchant::named(merchant)),
             bank_name: Some("Demo Bank".into()),
             account_type: Some("checking".into()),
             source: Some(TransactionSource::Truelayer),
             provider_transaction_id: Some(stable),
+            ..Transaction::new(
+                user.clone(),
+                current.account_id.clone(),
+                id,
+                Money::from_minor(minor),
+                gbp.clone(),
+                at,
+                merchant.to_uppercase(),
+                category.category(),
+            )
         });
     };
 
@@ -257,22 +244,8 @@ pub fn generate_for(user_id: &str, email: &str, seed: u64, until: Timestamp) -> 
     .enumerate()
     .map(|(i, (role, content))| {
         let at = until.plus_seconds(-3600 + i as i64);
-        ChatMessage {
-            message_id: MessageId::new(format!("demo-msg-{i}")).expect("valid id"),
-            conversation_id: None,
-            user_id: user.clone(),
-            role: if *role == "user" { ChatRole::User } else { ChatRole::Assistant },
-            content: (*content).into(),
-            content_type: ContentType::Text,
-            structured_data: None,
-            timestamp: at,
-            ttl: ChatMessage::ttl_for(at),
-            context: None,
-            processing_metadata: None,
-            feedback: None,
-            status: MessageStatus::Delivered,
-            error: None,
-        }
+        let role = if *role == "user" { ChatRole::User } else { ChatRole::Assistant };
+        ChatMessage::text(MessageId::new(format!("demo-msg-{i}")).expect("valid id"), user.clone(), role, (*content).into(), at)
     })
     .collect();
 

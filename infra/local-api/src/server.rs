@@ -128,8 +128,10 @@ impl LocalApi {
         };
         let response = if expenzez_auth::routes::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_auth::routes::dispatch(&route.function, &self.auth, request).await
-        } else if expenzez_banking::http::ROUTES.iter().any(|r| r.0 == route.function) {
-            expenzez_banking::http::dispatch(&route.function, &self.banking, request).await
+        } else if expenzez_banking::routes::reads::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_banking::routes::reads::dispatch(&route.function, &self.banking.table, request).await
+        } else if expenzez_banking::routes::provider::ROUTES.iter().any(|r| r.0 == route.function) {
+            expenzez_banking::routes::provider::dispatch(&route.function, &self.banking, request).await
         } else if expenzez_security::routes::ROUTES.iter().any(|r| r.0 == route.function) {
             expenzez_security::routes::dispatch(&route.function, &self.table, request).await
         } else if expenzez_budgets::routes::ROUTES.iter().any(|r| r.0 == route.function) {

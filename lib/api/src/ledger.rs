@@ -9,9 +9,6 @@ use expenzez_domain::entities::{Entity, MonthlySummary, Transaction};
 use expenzez_domain::ids::{TransactionId, UserId};
 use expenzez_domain::time::YearMonth;
 use expenzez_store::{Condition, Retry, TxAction, Versioned};
-
-/// The one backoff (full jitter), for callers still counting attempts themselves.
-pub use expenzez_store::retry::backoff;
 use std::collections::BTreeSet;
 
 /// Attempts before a contended change gives up with 409 (`retryable`).

@@ -12,11 +12,15 @@ pub mod json;
 pub mod ledger;
 pub mod notices;
 pub mod ratelimit;
+pub mod registry;
 pub mod request;
 pub mod retry;
 pub mod routes;
 pub mod stores;
+pub mod validate;
 
 pub use edge::Reply;
 pub use error::ApiError;
+/// For the [`routes!`] macro of every crate.
+pub use lambda_http;
 pub use request::Ctx;

@@ -1,7 +1,9 @@
-//! The one retry loop for calls to third parties (TrueLayer, Expo push): a
-//! bounded number of attempts, exponential backoff from a base, a provider's
-//! `Retry-After` honoured up to a cap (a Lambda has a deadline).
+//! Calls to third parties (TrueLayer, Expo push) over the one retry primitive
+//! ([`expenzez_store::Retry`]): bounded attempts, exponential backoff with full
+//! jitter from a base, a provider's `Retry-After` honoured up to a cap (a
+//! Lambda has a deadline).
 
+use expenzez_store::Retry;
 use std::future::Future;
 use std::time::Duration;
 
@@ -9,18 +11,16 @@ use std::time::Duration;
 pub struct RetryPolicy {
     /// Attempts in all (1 = no retry).
     pub max_attempts: u32,
-    /// First backoff; doubled per attempt.
+    /// Ceiling of the first backoff; doubled per attempt (full jitter below it).
     pub base: Duration,
     /// Longest single wait, whatever `Retry-After` says.
     pub max_wait: Duration,
 }
 
 impl RetryPolicy {
-    /// The wait before attempt `attempt + 1` (after `attempt` failures): the
-    /// backoff, or the provider's hint if longer, never above `max_wait`.
-    pub fn wait(&self, attempt: u32, hint: Option<Duration>) -> Duration {
-        let backoff = self.base.saturating_mul(1 << attempt.saturating_sub(1).min(10));
-        hint.unwrap_or(backoff).max(backoff).min(self.max_wait)
+    /// The attempts of one call: the store's [`Retry`] with this policy's waits.
+    pub fn attempts(&self) -> Retry {
+        Retry::between(self.max_attempts, self.base, self.max_wait)
     }
 }
 
@@ -35,15 +35,15 @@ pub async fn retry<T, E, Fut>(
 where
     Fut: Future<Output = Result<T, E>>,
 {
-    let mut attempt = 0;
+    let mut tries = policy.attempts();
+    let mut hint = None;
     loop {
-        attempt += 1;
+        tries.next_after(hint).await;
         match call().await {
-            Err(e) if attempt < policy.max_attempts => match retryable(&e) {
-                Some(hint) => {
-                    let wait = policy.wait(attempt, hint);
-                    tracing::warn!(attempt, wait_ms = wait.as_millis() as u64, "third-party call will be retried");
-                    tokio::time::sleep(wait).await;
+            Err(e) if tries.has_more() => match retryable(&e) {
+                Some(h) => {
+                    hint = h;
+                    tracing::warn!(attempt = tries.attempts(), "third-party call will be retried");
                 }
                 None => return Err(e),
             },
@@ -59,13 +59,14 @@ mod tests {
 
     const FAST: RetryPolicy = RetryPolicy { max_attempts: 3, base: Duration::from_millis(1), max_wait: Duration::from_millis(5) };
 
-    #[test]
-    fn waits_double_and_honour_hints_up_to_the_cap() {
+    #[tokio::test]
+    async fn waits_stay_under_the_doubling_ceiling_and_honour_hints_up_to_the_cap() {
         let p = RetryPolicy { max_attempts: 5, base: Duration::from_millis(100), max_wait: Duration::from_secs(1) };
-        assert_eq!(p.wait(1, None), Duration::from_millis(100));
-        assert_eq!(p.wait(3, None), Duration::from_millis(400));
-        assert_eq!(p.wait(1, Some(Duration::from_millis(300))), Duration::from_millis(300));
-        assert_eq!(p.wait(1, Some(Duration::from_secs(60))), Duration::from_secs(1));
+        let mut r = p.attempts();
+        assert!(r.next().await);
+        assert!(r.wait(None) <= Duration::from_millis(100));
+        assert_eq!(r.wait(Some(Duration::from_millis(300))), Duration::from_millis(300));
+        assert_eq!(r.wait(Some(Duration::from_secs(60))), Duration::from_secs(1));
     }
 
     #[tokio::test]

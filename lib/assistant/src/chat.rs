@@ -5,7 +5,7 @@
 use crate::stores::ChatStore;
 use expenzez_api::idempotency::{self, IdempotencyStore};
 use expenzez_api::{ApiError, Ctx, Reply};
-use expenzez_domain::entities::{ChatMessage, ChatRole, ContentType, MessageStatus};
+use expenzez_domain::entities::{ChatMessage, ChatRole};
 use expenzez_domain::ids::{MessageId, UserId};
 use expenzez_domain::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -33,22 +33,7 @@ impl From<&ChatMessage> for MessageView {
 
 /// A new text message of `role`, stored at `at` (expires 30 days later).
 pub fn new_message(user: &UserId, role: ChatRole, content: String, at: Timestamp) -> ChatMessage {
-    ChatMessage {
-        message_id: MessageId::random(),
-        conversation_id: None,
-        user_id: user.clone(),
-        role,
-        content,
-        content_type: ContentType::Text,
-        structured_data: None,
-        timestamp: at,
-        ttl: ChatMessage::ttl_for(at),
-        context: None,
-        processing_metadata: None,
-        feedback: None,
-        status: MessageStatus::Delivered,
-        error: None,
-    }
+    ChatMessage::text(MessageId::random(), user.clone(), role, content, at)
 }
 
 /// Checks a message text: not blank, at most [`MAX_CONTENT_CHARS`].

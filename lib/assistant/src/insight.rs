@@ -59,10 +59,8 @@ pub fn seconds_to_midnight(now: Timestamp) -> u32 {
 /// Counts one answer against today's limit; 429 when it is used up.
 /// Returns how many remain after this one.
 pub async fn take_one<S: UsageStore>(store: &S, user: &UserId, limit: u32) -> Result<u32, ApiError> {
-    for attempt in 0..8 {
-        if attempt > 0 {
-            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
-        }
+    let mut tries = expenzez_store::Retry::new(8);
+    while tries.next().await {
         let now = store.now();
         let (mut usage, condition) = match store.usage(user, now.date()).await? {
             Some(v) => (v.value, Condition::Version(v.version)),
@@ -90,6 +88,12 @@ pub async fn take_one<S: UsageStore>(store: &S, user: &UserId, limit: u32) -> Re
 /// answer: it is neither counted against the daily limit nor stored twice.
 pub async fn insight<S: ChatStore + FinanceStore + UsageStore + IdempotencyStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     insight_with(store, ctx, None).await
+}
+
+/// [`insight_with`] the state's language model, if any (the route's handler).
+pub async fn insight_on(app: crate::routes::Assistant, ctx: Ctx) -> Result<Reply, ApiError> {
+    let model = app.llm.clone();
+    insight_with(app.table, ctx, model.as_deref()).await
 }
 
 /// [`insight`] with a language model (Bedrock) when one is configured: its

@@ -1,11 +1,13 @@
-//! Every assistant and bills function: its template resource, route and
-//! handler. The Lambda binaries each run one; the local API server runs them all.
+//! Every assistant and bills function, named once: template resource, method, path,
+//! handler (see `expenzez_api::routes!`). The Lambda binaries each serve one;
+//! the local API server dispatches them all.
 
 use crate::llm::Bedrock;
 use crate::{bills, chat, insight, report};
-use expenzez_api::edge;
+use expenzez_api::stores::Metered;
+use expenzez_domain::Timestamp;
+use expenzez_store::Capacity;
 use expenzez_store::Table;
-use lambda_http::{Body, Request, Response};
 use std::sync::Arc;
 
 /// What the assistant's handlers run on, built once per cold start.
@@ -16,39 +18,38 @@ pub struct Assistant {
     pub llm: Option<Arc<Bedrock>>,
 }
 
-/// (template resource, method, path). A test checks this against template.yaml and the OpenAPI document.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("GetChatHistoryFunction", "GET", "/ai/chat-history"),
-    ("PostChatMessageFunction", "POST", "/ai/chat-message"),
-    ("DeleteChatHistoryFunction", "DELETE", "/ai/chat-history"),
-    ("AiInsightFunction", "POST", "/ai/insight"),
-    ("GetMonthlyReportFunction", "GET", "/ai/monthly-report/{month}"),
-    ("GetDetectedBillsFunction", "GET", "/bills/detected"),
-    ("SaveDetectedBillsFunction", "POST", "/bills/detected"),
-    ("GetBillPreferencesFunction", "GET", "/bills/preferences"),
-    ("PutBillPreferencesFunction", "PUT", "/bills/preferences"),
-    ("PostBillPreferencesFunction", "POST", "/bills/preferences"),
-    ("PutBillPreferenceFunction", "PUT", "/bills/preferences/{billId}"),
-];
+impl Assistant {
+    /// The deterministic engine alone (no language model).
+    pub fn new(table: Table) -> Self {
+        Self { table, llm: None }
+    }
+}
 
-/// Runs the handler of template resource `function`; `None` if there is none.
-pub async fn dispatch(function: &str, app: &Assistant, req: Request) -> Option<Response<Body>> {
-    let table = &app.table;
-    Some(match function {
-        "GetChatHistoryFunction" => edge::run("GET /ai/chat-history", table, req, chat::history).await,
-        "PostChatMessageFunction" => edge::run("POST /ai/chat-message", table, req, chat::add).await,
-        "DeleteChatHistoryFunction" => edge::run("DELETE /ai/chat-history", table, req, chat::clear).await,
-        "AiInsightFunction" => {
-            let model = app.llm.as_deref();
-            edge::run("POST /ai/insight", table, req, |s, ctx| insight::insight_with(s, ctx, model)).await
-        }
-        "GetMonthlyReportFunction" => edge::run("GET /ai/monthly-report/{month}", table, req, report::get).await,
-        "GetDetectedBillsFunction" => edge::run("GET /bills/detected", table, req, bills::get_detected).await,
-        "SaveDetectedBillsFunction" => edge::run("POST /bills/detected", table, req, bills::save_detected).await,
-        "GetBillPreferencesFunction" => edge::run("GET /bills/preferences", table, req, bills::get_preferences).await,
-        "PutBillPreferencesFunction" => edge::run("PUT /bills/preferences", table, req, bills::put_preferences).await,
-        "PostBillPreferencesFunction" => edge::run("POST /bills/preferences", table, req, bills::post_preferences).await,
-        "PutBillPreferenceFunction" => edge::run("PUT /bills/preferences/{billId}", table, req, bills::put_preference).await,
-        _ => return None,
-    })
+/// `POST /ai/insight` runs on the whole state (its table and its model);
+/// capacity and time are the table's.
+impl Metered for Assistant {
+    fn metered(&self) -> Self {
+        Self { table: self.table.metered(), llm: self.llm.clone() }
+    }
+    fn consumed(&self) -> Capacity {
+        self.table.consumed()
+    }
+    fn now(&self) -> Timestamp {
+        self.table.now()
+    }
+}
+
+expenzez_api::routes! {
+    state(app: &Assistant);
+    GetChatHistoryFunction: GET "/ai/chat-history" => chat::history(&app.table),
+    PostChatMessageFunction: POST "/ai/chat-message" => chat::add(&app.table),
+    DeleteChatHistoryFunction: DELETE "/ai/chat-history" => chat::clear(&app.table),
+    AiInsightFunction: POST "/ai/insight" => insight::insight_on(app),
+    GetMonthlyReportFunction: GET "/ai/monthly-report/{month}" => report::get(&app.table),
+    GetDetectedBillsFunction: GET "/bills/detected" => bills::get_detected(&app.table),
+    SaveDetectedBillsFunction: POST "/bills/detected" => bills::save_detected(&app.table),
+    GetBillPreferencesFunction: GET "/bills/preferences" => bills::get_preferences(&app.table),
+    PutBillPreferencesFunction: PUT "/bills/preferences" => bills::put_preferences(&app.table),
+    PostBillPreferencesFunction: POST "/bills/preferences" => bills::post_preferences(&app.table),
+    PutBillPreferenceFunction: PUT "/bills/preferences/{billId}" => bills::put_preference(&app.table),
 }

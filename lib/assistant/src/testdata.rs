@@ -17,39 +17,17 @@ pub fn ts(s: &str) -> Timestamp {
 
 pub fn txn(n: usize, at: Timestamp, category: &str, merchant: &str, minor: i64) -> Transaction {
     Transaction {
-        transaction_id: TransactionId::new(format!("t{n:05}")).unwrap(),
-        account_id: AccountId::new("acc-1").unwrap(),
-        user_id: user(),
-        amount: Money::from_minor(minor),
-        currency: Currency::gbp(),
-        description: merchant.to_uppercase(),
-        reference: None,
-        timestamp: at,
-        processing_date: None,
-        value_date: None,
-        category: TransactionCategory {
-            primary: Category::new(category).unwrap(),
-            secondary: None,
-            confidence: 0.9,
-            user_modified: false,
-            provider_primary: None,
-        },
-        merchant: Some(Merchant { name: merchant.into(), category: None, logo: None, location: None }),
-        transaction_type: if minor < 0 { TransactionType::Debit } else { TransactionType::Credit },
-        transaction_code: None,
-        created_at: at,
-        updated_at: at,
-        user_note: None,
-        tags: None,
-        is_hidden: false,
-        ai_insights: None,
-        running_balance: None,
-        is_pending: false,
-        exclude_from_spend: false,
-        bank_name: None,
-        account_type: None,
-        source: None,
-        provider_transaction_id: None,
+        merchant: Some(Merchant::named(merchant)),
+        ..Transaction::new(
+            user(),
+            AccountId::new("acc-1").unwrap(),
+            TransactionId::new(format!("t{n:05}")).unwrap(),
+            Money::from_minor(minor),
+            Currency::gbp(),
+            at,
+            merchant.to_uppercase(),
+            Category::new(category).unwrap(),
+        )
     }
 }
 

@@ -31,7 +31,7 @@ use expenzez_domain::ids::{AccountId, ConnectionId, UserId};
 use expenzez_domain::keys::{self, ItemKey};
 use expenzez_domain::money::Currency;
 use expenzez_domain::Timestamp;
-use expenzez_store::{Condition, Query, SortKey, Table, TxAction};
+use expenzez_store::{Condition, Query, Retry, SortKey, Table, TxAction};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -124,10 +124,10 @@ impl ConnectState {
             message: "no bank connection was started from this account in the last 15 minutes; start the connection again".into(),
         };
         let q = Query::table(user.as_str(), keys::user_pk(user))
-            .sort_key(SortKey::Between(
-                format!("{}{}", keys::prefix::PENDING_CONNECT, now.plus_seconds(-PendingConnect::MAX_AGE_SECONDS)),
-                format!("{}~", keys::prefix::PENDING_CONNECT),
-            ))
+            .sort_key({
+                let (lo, hi) = keys::pending_connect_since(now.plus_seconds(-PendingConnect::MAX_AGE_SECONDS));
+                SortKey::Between(lo, hi)
+            })
             .descending()
             .consistent()
             .limit(1);
@@ -626,8 +626,11 @@ pub async fn remove<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Resul
     let key = ItemKey::BankConnection(user.clone(), connection.clone());
     let accounts: Vec<&AccountLink> = links.iter().filter(|l| l.connection_id == connection).collect();
     // Re-read on a lost race (a sync was updating the connection).
-    let mut attempt = 0;
+    let mut tries = Retry::new(4);
     let removed = loop {
+        if !tries.next().await {
+            return Err(ApiError::Conflict { code: "VERSION_CONFLICT", message: "The connection is being synced; retry.".into() });
+        }
         let Some(conn) = b.table.get_consistent::<BankConnection>(&key).await? else {
             return Err(ApiError::NotFound);
         };
@@ -638,7 +641,7 @@ pub async fn remove<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Resul
         }
         match b.table.transact(actions, None).await {
             Ok(()) => break conn.value,
-            Err(e) if e.is_conflict() && attempt < 3 => attempt += 1,
+            Err(e) if e.is_conflict() => continue,
             Err(e) => return Err(e.into()),
         }
     };

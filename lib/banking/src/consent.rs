@@ -56,7 +56,7 @@ pub async fn due(table: &Table, until: Timestamp) -> Result<Vec<DueConsent>, Sto
     let shards = (0..SYNC_SHARDS).map(|shard| async move {
         // GSI3SK is `{expiresAt}#{userId}#{connectionId}`; '~' sorts after '#'.
         let q = Query::index("system", Index::Gsi3, keys::consent_due_pk(shard))
-            .sort_key(SortKey::LessOrEqual(format!("{until}~")))
+            .sort_key(SortKey::LessOrEqual(keys::due_at_or_before(until)))
             .project(&[keys::GSI3SK, "bankName"]);
         let rows = table.query_all_as::<Row>(&q).await?;
         Ok::<_, StoreError>(

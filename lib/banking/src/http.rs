@@ -6,7 +6,7 @@
 //! Listing reads projections of the connection and account items (masked
 //! numbers, no tokens), so it needs no decryption.
 
-use crate::connect::{self, ConnectSettings};
+use crate::connect::ConnectSettings;
 use crate::lambda::{AnyProvider, LambdaError};
 use crate::provider::BankProvider;
 use crate::queue::SyncQueue;
@@ -252,34 +252,4 @@ pub async fn refresh<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Resu
         stats: RefreshStats,
     }
     Reply::ok(&Body { stats })
-}
-
-/// Template resource, method, path of each banking route.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("GetBankingConnectedFunction", "GET", "/banking/connected"),
-    ("RefreshBankTransactionsFunction", "POST", "/banking/transactions/refresh"),
-    ("ConnectBankFunction", "POST", "/banking/connect"),
-    ("BankCallbackFunction", "POST", "/banking/callback"),
-    ("ListBankAccountsFunction", "GET", "/banking/accounts"),
-    ("ListBankAccountsFunction", "POST", "/banking/accounts"),
-    ("GetInstitutionsFunction", "GET", "/banking/institutions"),
-    ("RemoveBankFunction", "DELETE", "/banking/remove/{accountId}"),
-];
-
-pub async fn dispatch<P: BankProvider + 'static>(
-    function: &str,
-    b: &Banking<P>,
-    req: lambda_http::Request,
-) -> Option<lambda_http::Response<lambda_http::Body>> {
-    use expenzez_api::edge;
-    Some(match function {
-        "GetBankingConnectedFunction" => edge::run("GET /banking/connected", &b.table, req, connected).await,
-        "RefreshBankTransactionsFunction" => edge::run("POST /banking/transactions/refresh", b, req, refresh).await,
-        "ConnectBankFunction" => edge::run("POST /banking/connect", b, req, connect::connect).await,
-        "BankCallbackFunction" => edge::run("POST /banking/callback", b, req, connect::callback).await,
-        "ListBankAccountsFunction" => edge::run("GET|POST /banking/accounts", &b.table, req, connect::accounts).await,
-        "GetInstitutionsFunction" => edge::run("GET /banking/institutions", b, req, connect::institutions).await,
-        "RemoveBankFunction" => edge::run("DELETE /banking/remove/{accountId}", b, req, connect::remove).await,
-        _ => return None,
-    })
 }

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod notices;
 pub mod provider;
 pub mod queue;
+pub mod routes;
 pub mod schedule;
 pub mod store;
 pub mod sync;

@@ -41,13 +41,13 @@ struct DueRow {
 async fn due(table: &Table, now: Timestamp, per_shard: usize) -> Result<Vec<Due>, StoreError> {
     let shards = (0..SYNC_SHARDS).map(|shard| async move {
         // GSI1SK is `{nextSync}#{userId}#{connectionId}`; '~' sorts after '#'.
-        let q = Query::index("system", Index::Gsi1, keys::sync_due_pk(shard)).sort_key(SortKey::LessOrEqual(format!("{now}~")));
+        let q = Query::index("system", Index::Gsi1, keys::sync_due_pk(shard)).sort_key(SortKey::LessOrEqual(keys::due_at_or_before(now)));
         let mut q = q.limit(per_shard.min(1000) as u32);
         let mut found = Vec::new();
         loop {
             let page = table.query_as::<DueRow>(&q).await?;
             found.extend(page.items.into_iter().map(|r| Due {
-                next_sync: r.gsi1sk.split('#').next().unwrap_or_default().to_string(),
+                next_sync: keys::parse_sync_due_sk(&r.gsi1sk).map(|(t, _, _)| t.to_string()).unwrap_or_default(),
                 job: SyncJob { user_id: r.user_id, connection_id: r.connection_id },
                 shard,
             }));

@@ -30,7 +30,7 @@ use expenzez_domain::keys::Category;
 use expenzez_domain::merchant;
 use expenzez_domain::money::Money;
 use expenzez_domain::Timestamp;
-use expenzez_store::{Condition, StoreError, Versioned};
+use expenzez_store::{Condition, Retry, StoreError, Versioned};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -275,7 +275,8 @@ async fn update_connection<S: SyncStore>(
     id: &ConnectionId,
     mut change: impl FnMut(&mut BankConnection),
 ) -> Result<Versioned<BankConnection>, StoreError> {
-    for _ in 0..8 {
+    let mut tries = Retry::new(8);
+    while tries.next().await {
         let Versioned { mut value, version } = store.connection(user, id).await?.ok_or(StoreError::NotFound)?;
         change(&mut value);
         match store.save_connection(&value, version).await {
@@ -371,8 +372,10 @@ async fn run<S: SyncStore, P: BankProvider>(
         }
     }
     // Plan against what is stored; a lost race re-plans from a fresh read.
-    let mut attempt = 0;
+    let mut tries = Retry::new(settings.max_conflicts);
     let large = loop {
+        // Always starts one: a conflict is retried only while attempts remain.
+        tries.next().await;
         let changes = plan(store, &conn.value, &fetched, from, now, settings).await?;
         // New to the table (not a first sync's history) and large: notified once written.
         let fresh: Vec<Transaction> = if conn.value.stats.last_successful_sync.is_some() {
@@ -391,7 +394,7 @@ async fn run<S: SyncStore, P: BankProvider>(
                 report.transactions_removed += o.removed;
                 break fresh;
             }
-            Err(e) if e.is_conflict() && attempt + 1 < settings.max_conflicts => attempt += 1,
+            Err(e) if e.is_conflict() && tries.has_more() => {}
             Err(e) => return Err(e.into()),
         }
     };
@@ -575,39 +578,32 @@ fn to_transaction(
 ) -> Transaction {
     let cat = provider_category(t);
     let mut next = Transaction {
-        transaction_id: id,
-        account_id: account_id(&account.account_id),
-        user_id: conn.user_id.clone(),
-        amount: t.amount,
-        currency: t.currency.clone(),
-        description: t.description.clone(),
-        reference: None,
-        timestamp: t.timestamp,
-        processing_date: None,
-        value_date: None,
         category: TransactionCategory {
-            primary: cat.clone(),
             secondary: t.transaction_classification.get(1).cloned(),
-            confidence: 1.0,
-            user_modified: false,
             provider_primary: Some(provider_word(t)),
+            ..TransactionCategory::of(cat.clone())
         },
-        merchant: t.merchant_name.clone().map(|name| Merchant { name, category: None, logo: None, location: None }),
+        merchant: t.merchant_name.clone().map(Merchant::named),
         transaction_type: transaction_type(t),
         transaction_code: Some(t.transaction_category.clone()),
         created_at: now,
         updated_at: now,
-        user_note: None,
-        tags: None,
-        is_hidden: false,
-        ai_insights: None,
         running_balance: t.running_balance,
         is_pending: pending,
-        exclude_from_spend: false,
         bank_name: Some(account.bank_name.clone()),
         account_type: Some(format!("{:?}", account.account_type).to_ascii_lowercase()),
         source: Some(TransactionSource::Truelayer),
         provider_transaction_id: Some(stable.to_string()),
+        ..Transaction::new(
+            conn.user_id.clone(),
+            account_id(&account.account_id),
+            id,
+            t.amount,
+            t.currency.clone(),
+            t.timestamp,
+            t.description.clone(),
+            cat.clone(),
+        )
     };
     if let Some(b) = before {
         if b.category.user_modified {

@@ -539,10 +539,64 @@ pub fn gsi3_category_prefix(category: &Category) -> String {
     format!("{}{category}#", prefix::CATEGORY)
 }
 
+/// GSI3 sort-key bounds for one category's transactions between two instants
+/// (inclusive; an open end is the category's first or last).
+pub fn gsi3_category_range(category: &Category, from: Option<Timestamp>, to: Option<Timestamp>) -> (String, String) {
+    let prefix = gsi3_category_prefix(category);
+    // '~' sorts after every timestamp character.
+    (
+        format!("{prefix}{}", from.map(|f| f.to_string()).unwrap_or_default()),
+        format!("{prefix}{}", to.map_or_else(|| "~".into(), |t| t.to_string())),
+    )
+}
+
+/// Upper bound of a due index's sort keys (`{time}#...`) for "due at or
+/// before `t`": '~' sorts after the '#' that follows the time.
+pub fn due_at_or_before(t: Timestamp) -> String {
+    format!("{t}~")
+}
+
+/// Upper bound of a due index's sort keys for "due strictly before `t`":
+/// `{t}#...` sorts above `{t}#`.
+pub fn due_before(t: Timestamp) -> String {
+    format!("{t}#")
+}
+
+/// The due time, user and connection a sync-due sort key names.
+pub fn parse_sync_due_sk(sk: &str) -> Option<(Timestamp, UserId, ConnectionId)> {
+    // The same layout as the consent index: `{time}#{user}#{connection}`.
+    parse_consent_due_sk(sk)
+}
+
+/// Sort-key bounds of a user's pending bank connections started at or after `since`.
+pub fn pending_connect_since(since: Timestamp) -> (String, String) {
+    (format!("{}{since}", prefix::PENDING_CONNECT), format!("{}~", prefix::PENDING_CONNECT))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn range_bounds_hold_what_they_name() {
+        let t = Timestamp::parse("2025-08-20T10:00:00.000Z").unwrap();
+        let later = Timestamp::parse("2025-08-20T10:00:00.001Z").unwrap();
+        let (u, c) = (UserId::new("u1").unwrap(), ConnectionId::new("c1").unwrap());
+        let at = gsi1_sync_due(t, &u, &c).sk;
+        assert!(at <= due_at_or_before(t) && at > due_before(t));
+        assert!(gsi1_sync_due(later, &u, &c).sk > due_at_or_before(t));
+        assert_eq!(parse_sync_due_sk(&at), Some((t, u, c)));
+        let food = Category::new("food").unwrap();
+        let (lo, hi) = gsi3_category_range(&food, Some(t), None);
+        let sk = gsi3_transaction(&UserId::new("u1").unwrap(), &food, later).sk;
+        assert!(lo <= sk && sk <= hi);
+        let (lo, hi) = gsi3_category_range(&food, None, Some(t));
+        assert!(!(lo <= sk && sk <= hi));
+        let pending = ItemKey::PendingConnect(UserId::new("u1").unwrap(), later, "n".into()).key().sk;
+        let (lo, hi) = pending_connect_since(t);
+        assert!(lo <= pending && pending <= hi);
+    }
 
     fn id() -> impl Strategy<Value = String> {
         "[A-Za-z0-9._:@!$%&*+=?^-]{1,40}"

@@ -132,6 +132,15 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
 }
 
+/// A time of day as the app writes it: `HH:MM`, 24-hour, two digits each
+/// (`07:30`, not `7:30` or `07:30:00`). The one clock-time parser (quiet hours
+/// of notifications and of budget alerts).
+pub fn parse_clock_time(s: &str) -> Option<chrono::NaiveTime> {
+    let b = s.as_bytes();
+    (b.len() == 5 && b[2] == b':' && b.iter().enumerate().all(|(i, c)| i == 2 || c.is_ascii_digit())).then_some(())?;
+    chrono::NaiveTime::parse_from_str(s, "%H:%M").ok()
+}
+
 /// The youngest age an account holder may state.
 pub const MIN_AGE_YEARS: u32 = 13;
 /// The oldest age we believe.
@@ -208,6 +217,15 @@ impl Clock for FixedClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clock_times_are_hh_mm_24_hour() {
+        assert_eq!(parse_clock_time("07:30"), chrono::NaiveTime::from_hms_opt(7, 30, 0));
+        assert_eq!(parse_clock_time("23:59"), chrono::NaiveTime::from_hms_opt(23, 59, 0));
+        for bad in ["7:30", "07:3", "24:00", "12:60", "07:30:00", " 7:30", "+7:30", "0730", "", "ab:cd"] {
+            assert_eq!(parse_clock_time(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn fixed_width_and_normalised() {

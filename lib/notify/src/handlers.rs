@@ -10,11 +10,12 @@ use expenzez_api::edge::Reply;
 use expenzez_api::error::{ApiError, FieldError};
 use expenzez_api::json::Amount;
 use expenzez_api::request::Ctx;
+use expenzez_api::validate::check_text;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{DeviceId, NotificationId, UserId};
 use expenzez_domain::keys::{self, ItemKey, Key};
 use expenzez_domain::Timestamp;
-use expenzez_store::{Condition, Query, Table, Versioned};
+use expenzez_store::{Condition, Query, Retry, Table, Versioned};
 use serde::{Deserialize, Serialize};
 
 /// Devices one user may register (a push fans out to each).
@@ -34,18 +35,6 @@ pub fn device_id(token: &str) -> DeviceId {
 
 fn conflict() -> ApiError {
     ApiError::Conflict { code: "VERSION_CONFLICT", message: "Changed by another request at the same time; retry.".into() }
-}
-
-fn text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize, required: bool) -> String {
-    let t = v.trim();
-    if required && t.is_empty() {
-        errors.push(FieldError::new(field, "is required"));
-    } else if t.chars().count() > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
-    } else if t.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, "contains control characters"));
-    }
-    t.to_string()
 }
 
 // ---- tokens ------------------------------------------------------------------
@@ -85,7 +74,7 @@ pub async fn register_token(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
         }
     };
     let info = body.device_info.as_ref().map(|i| {
-        let mut f = |name: &str, v: &Option<String>| v.as_deref().map(|s| text(&mut errors, name, s, 100, false)).unwrap_or_default();
+        let mut f = |name: &str, v: &Option<String>| v.as_deref().map(|s| check_text(&mut errors, name, s, 100, false)).unwrap_or_default();
         DeviceInfo {
             model: f("deviceInfo.deviceName", &i.device_name),
             os_version: f("deviceInfo.osVersion", &i.os_version),
@@ -99,7 +88,8 @@ pub async fn register_token(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
     let token = body.token.trim().to_string();
     let device = device_id(&token);
     let key = ItemKey::NotificationToken(user.clone(), device.clone());
-    for _ in 0..WRITE_ATTEMPTS {
+    let mut tries = Retry::new(WRITE_ATTEMPTS);
+    while tries.next().await {
         let now = table.now();
         let (item, condition) = match table.get_consistent::<NotificationToken>(&key).await? {
             Some(Versioned { mut value, version }) => {
@@ -242,7 +232,8 @@ pub async fn put_preferences(table: Table, ctx: Ctx) -> Result<Reply, ApiError> 
         return Err(ApiError::Validation(errors));
     }
     let key = ItemKey::NotificationPreferences(user.clone());
-    for _ in 0..WRITE_ATTEMPTS {
+    let mut tries = Retry::new(WRITE_ATTEMPTS);
+    while tries.next().await {
         let now = table.now();
         let (mut p, condition) = match table.get_consistent::<NotificationPreferences>(&key).await? {
             Some(Versioned { value, version }) => (value, Condition::Version(version)),
@@ -407,8 +398,8 @@ async fn send_test_once(n: &Notify, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let body: SendTest = ctx.json()?;
     let mut errors = Vec::new();
-    let title = text(&mut errors, "title", &body.title, 100, true);
-    let message = text(&mut errors, "message", &body.message, 500, true);
+    let title = check_text(&mut errors, "title", &body.title, 100, true);
+    let message = check_text(&mut errors, "message", &body.message, 500, true);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

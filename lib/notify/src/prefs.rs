@@ -6,8 +6,10 @@
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use expenzez_api::error::FieldError;
+use expenzez_api::validate::check_clock_time;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::UserId;
+use expenzez_domain::time::parse_clock_time;
 use expenzez_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -99,11 +101,6 @@ pub struct PreferencesUpdate {
     pub timezone: Option<String>,
 }
 
-fn parse_hhmm(s: &str) -> Option<NaiveTime> {
-    (s.len() == 5).then_some(())?;
-    NaiveTime::parse_from_str(s, "%H:%M").ok()
-}
-
 fn parse_tz(s: &str) -> Option<Tz> {
     s.parse::<Tz>().ok()
 }
@@ -113,8 +110,8 @@ impl PreferencesUpdate {
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         for (field, v) in [("quietHoursStart", &self.quiet_hours_start), ("quietHoursEnd", &self.quiet_hours_end)] {
-            if v.as_deref().is_some_and(|t| parse_hhmm(t).is_none()) {
-                errors.push(FieldError::new(field, "must be a time of day, HH:MM (24-hour)"));
+            if let Some(t) = v {
+                check_clock_time(&mut errors, field, t);
             }
         }
         if self.timezone.as_deref().is_some_and(|t| parse_tz(t).is_none()) {
@@ -194,7 +191,7 @@ pub fn quiet_until(q: &QuietHours, tz: Tz, now: Timestamp) -> Option<Timestamp> 
     if !q.enabled {
         return None;
     }
-    let (start, end) = (parse_hhmm(&q.start_time)?, parse_hhmm(&q.end_time)?);
+    let (start, end) = (parse_clock_time(&q.start_time)?, parse_clock_time(&q.end_time)?);
     if start == end {
         return None;
     }

@@ -1,46 +1,28 @@
-//! Every notification route: its template resource, method and path, and the
-//! handler it runs; the state they share ([`Notify`]); and the configuration
-//! of the push service, read once at start.
+//! Every notification route, named once: its template resource, method and
+//! path, and the handler it runs (see `expenzez_api::routes!`); the state
+//! they share ([`Notify`]); and the configuration of the push service, read
+//! once at start.
 
 use crate::expo::{Expo, ExpoConfig};
 use crate::handlers;
 use crate::notifier::{Notifier, NotifierSettings};
 use crate::queue::NotificationQueue;
-use expenzez_api::edge;
 use expenzez_api::stores::Metered;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Capacity, Table};
-use lambda_http::{Body, Request, Response};
 use std::sync::Arc;
 
-/// (template resource, method, path). A test checks this against template.yaml and the OpenAPI document.
-pub const ROUTES: &[(&str, &str, &str)] = &[
-    ("RegisterNotificationTokenFunction", "POST", "/notifications/tokens"),
-    ("ListNotificationTokensFunction", "GET", "/notifications/tokens"),
-    ("DeleteNotificationTokenFunction", "DELETE", "/notifications/tokens"),
-    ("GetNotificationPreferencesFunction", "GET", "/notifications/preferences"),
-    ("UpdateNotificationPreferencesFunction", "PUT", "/notifications/preferences"),
-    ("ListNotificationHistoryFunction", "GET", "/notifications/history"),
-    ("MarkNotificationReadFunction", "PUT", "/notifications/{id}/read"),
-    ("DeleteNotificationsFunction", "DELETE", "/notifications"),
-    ("SendTestNotificationFunction", "POST", "/notifications/send"),
-];
-
-/// Runs the handler of template resource `function`; `None` if there is none.
-pub async fn dispatch(function: &str, n: &Notify, req: Request) -> Option<Response<Body>> {
-    let t = &n.table;
-    Some(match function {
-        "RegisterNotificationTokenFunction" => edge::run("POST /notifications/tokens", t, req, handlers::register_token).await,
-        "ListNotificationTokensFunction" => edge::run("GET /notifications/tokens", t, req, handlers::list_tokens).await,
-        "DeleteNotificationTokenFunction" => edge::run("DELETE /notifications/tokens", t, req, handlers::remove_token).await,
-        "GetNotificationPreferencesFunction" => edge::run("GET /notifications/preferences", t, req, handlers::get_preferences).await,
-        "UpdateNotificationPreferencesFunction" => edge::run("PUT /notifications/preferences", t, req, handlers::put_preferences).await,
-        "ListNotificationHistoryFunction" => edge::run("GET /notifications/history", t, req, handlers::list_history).await,
-        "MarkNotificationReadFunction" => edge::run("PUT /notifications/{id}/read", t, req, handlers::mark_read).await,
-        "DeleteNotificationsFunction" => edge::run("DELETE /notifications", t, req, handlers::clear_history).await,
-        "SendTestNotificationFunction" => edge::run("POST /notifications/send", n, req, handlers::send_test).await,
-        _ => return None,
-    })
+expenzez_api::routes! {
+    state(n: &Notify);
+    RegisterNotificationTokenFunction: POST "/notifications/tokens" => handlers::register_token(&n.table),
+    ListNotificationTokensFunction: GET "/notifications/tokens" => handlers::list_tokens(&n.table),
+    DeleteNotificationTokenFunction: DELETE "/notifications/tokens" => handlers::remove_token(&n.table),
+    GetNotificationPreferencesFunction: GET "/notifications/preferences" => handlers::get_preferences(&n.table),
+    UpdateNotificationPreferencesFunction: PUT "/notifications/preferences" => handlers::put_preferences(&n.table),
+    ListNotificationHistoryFunction: GET "/notifications/history" => handlers::list_history(&n.table),
+    MarkNotificationReadFunction: PUT "/notifications/{id}/read" => handlers::mark_read(&n.table),
+    DeleteNotificationsFunction: DELETE "/notifications" => handlers::clear_history(&n.table),
+    SendTestNotificationFunction: POST "/notifications/send" => handlers::send_test(n),
 }
 
 /// What the notification handlers share, built once per instance.

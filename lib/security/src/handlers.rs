@@ -9,16 +9,17 @@ use crate::store::SecurityStore;
 use expenzez_api::edge::Reply;
 use expenzez_api::error::{ApiError, FieldError};
 use expenzez_api::request::Ctx;
+use expenzez_api::validate::check_optional_text;
 use expenzez_domain::cursor::{self, CursorScope};
 use expenzez_domain::entities::{Device, DevicePin, DevicePlatform, SecurityPreferences};
 use expenzez_domain::ids::{DeviceId, UserId};
 use expenzez_domain::Timestamp;
-use expenzez_store::Condition;
+use expenzez_store::{Condition, Retry};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Write attempts of a read-modify-write before answering 409.
-const RMW_ATTEMPTS: usize = 5;
+const RMW_ATTEMPTS: u32 = 5;
 
 /// Scope of the fingerprint digest (the cursor secret, under its own scope).
 const FINGERPRINT_SCOPE: &str = "device-fingerprint-v1";
@@ -59,7 +60,8 @@ async fn change_preferences<S: SecurityStore>(
     user: &UserId,
     change: impl Fn(&mut SecurityPreferences),
 ) -> Result<SecurityPreferences, ApiError> {
-    for _ in 0..RMW_ATTEMPTS {
+    let mut tries = Retry::new(RMW_ATTEMPTS);
+    while tries.next().await {
         let (mut prefs, condition) = match store.preferences(user).await? {
             Some(v) => (v.value, Condition::Version(v.version)),
             None => (SecurityPreferences::defaults(user.clone(), store.now()), Condition::MustNotExist),
@@ -318,22 +320,13 @@ pub struct RegisterDevice {
     pub user_email: Option<String>,
 }
 
-fn text(field: &str, v: Option<&str>, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
-    if v.chars().count() > max || v.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, format!("must be at most {max} printable characters")));
-        return None;
-    }
-    Some(v.to_string())
-}
-
 /// `POST /devices/register` (at sign-in): creates or refreshes the device.
 pub async fn register_device<S: SecurityStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let b: RegisterDevice = ctx.json()?;
     let mut errors = Vec::new();
-    let name = text("deviceName", b.device_name.as_deref(), 100, &mut errors);
-    let version = text("appVersion", b.app_version.as_deref(), 32, &mut errors);
+    let name = check_optional_text(&mut errors, "deviceName", b.device_name.as_deref(), 100);
+    let version = check_optional_text(&mut errors, "appVersion", b.app_version.as_deref(), 32);
     if b.device_fingerprint.trim().is_empty() || b.device_fingerprint.len() > 1024 {
         errors.push(FieldError::new("deviceFingerprint", "must be 1 to 1024 characters"));
     }
@@ -341,7 +334,8 @@ pub async fn register_device<S: SecurityStore>(store: S, ctx: Ctx) -> Result<Rep
         return Err(ApiError::Validation(errors));
     }
     let fingerprint_hash = fingerprint_hash(store.fingerprint_key(), &user, &b.device_fingerprint);
-    for _ in 0..RMW_ATTEMPTS {
+    let mut tries = Retry::new(RMW_ATTEMPTS);
+    while tries.next().await {
         let now = store.now();
         let existing = store.device(&user, &b.device_id).await?;
         let (condition, registered_at, message) = match &existing {

@@ -38,26 +38,52 @@ pub fn backoff_between(attempt: u32, base: Duration, cap: Duration) -> Duration 
 pub struct Retry {
     next: u32,
     max: u32,
+    base: Duration,
+    cap: Duration,
 }
 
 impl Retry {
-    /// At most `max` attempts (at least one).
+    /// At most `max` attempts (at least one), with the store's backoff
+    /// (conflicts and throttling: 20 ms doubling, at most 2 s).
     pub fn new(max: u32) -> Self {
-        Self { next: 0, max: max.max(1) }
+        Self::between(max, BASE, CAP)
+    }
+
+    /// At most `max` attempts with [`backoff_between`] `base` and `cap`
+    /// (a third party's retries, which want longer waits).
+    pub fn between(max: u32, base: Duration, cap: Duration) -> Self {
+        Self { next: 0, max: max.max(1), base, cap }
     }
 
     /// Starts the next attempt, after waiting its backoff; `false` once all
     /// attempts are used.
     pub async fn next(&mut self) -> bool {
+        self.next_after(None).await
+    }
+
+    /// [`Retry::next`], waiting at least `hint` (a provider's `Retry-After`)
+    /// when one is given, but never longer than the cap.
+    pub async fn next_after(&mut self, hint: Option<Duration>) -> bool {
         if self.next >= self.max {
             return false;
         }
-        let wait = backoff(self.next);
+        let wait = self.wait(hint);
         if !wait.is_zero() {
+            tracing::debug!(attempt = self.next + 1, wait_ms = wait.as_millis() as u64, "retrying");
             tokio::time::sleep(wait).await;
         }
         self.next += 1;
         true
+    }
+
+    /// The wait before the next attempt: the jittered backoff, raised to
+    /// `hint` if given, never above the cap (none before the first).
+    pub fn wait(&self, hint: Option<Duration>) -> Duration {
+        if self.next == 0 {
+            return Duration::ZERO;
+        }
+        let jittered = backoff_between(self.next, self.base, self.cap);
+        hint.map_or(jittered, |h| jittered.max(h)).min(self.cap)
     }
 
     /// Attempts started so far.
@@ -105,5 +131,15 @@ mod tests {
         let mut once = Retry::new(0);
         assert!(once.next().await);
         assert!(!once.next().await);
+    }
+
+    #[tokio::test]
+    async fn a_hint_raises_the_wait_up_to_the_cap() {
+        let mut r = Retry::between(5, Duration::from_millis(1), Duration::from_millis(50));
+        assert_eq!(r.wait(Some(Duration::from_secs(9))), Duration::ZERO, "no wait before the first attempt");
+        assert!(r.next().await);
+        assert_eq!(r.wait(Some(Duration::from_millis(30))), Duration::from_millis(30));
+        assert_eq!(r.wait(Some(Duration::from_secs(60))), Duration::from_millis(50));
+        assert!(r.wait(None) <= Duration::from_millis(1));
     }
 }

@@ -14,16 +14,17 @@
 use crate::edge::Reply;
 use crate::error::{ApiError, FieldError};
 use crate::handlers::tools::{commit_planned, Planned};
-use crate::handlers::transactions::{check_text, parse_date, signed, AppType};
+use crate::handlers::transactions::{signed, AppType};
 use crate::ledger::{self, Change};
 use crate::request::Ctx;
 use crate::stores::{ConfigStore, TransactionBatchStore};
+use crate::validate::{check_date, check_optional_text, check_text};
 use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, SettingName, TransactionId, UserId};
 use expenzez_domain::keys::Category;
 use expenzez_domain::{merchant, Currency, Money, Timestamp};
-use expenzez_store::{Condition, StoreError, Versioned};
+use expenzez_store::{Condition, Retry, StoreError, Versioned};
 use serde::de::{Deserializer, Error as _};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -112,10 +113,8 @@ fn limit_reached(u: &Usage) -> ApiError {
 
 /// Takes one unit of this month's quota, or 403 `IMPORT_LIMIT_REACHED`.
 async fn reserve<S: ImportStore>(store: &S, user: &UserId) -> Result<(), ApiError> {
-    for attempt in 0..ledger::MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(ledger::backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(ledger::MAX_ATTEMPTS);
+    while tries.next().await {
         let (u, current) = usage(store, user).await?;
         if u.remaining == 0 {
             return Err(limit_reached(&u));
@@ -372,9 +371,9 @@ impl<'a> RowBuilder<'a> {
             errors.push(FieldError::new("originalAmount", "must equal the absolute amount"));
         }
         let description = check_text(&mut errors, "description", f.description, 200, true);
-        let timestamp = parse_date(&mut errors, "date", &iso_date(f.date), self.now);
-        let merchant_name = f.merchant.map(|m| check_text(&mut errors, "merchant", m, 100, false)).filter(|m| !m.is_empty());
-        let reference = f.reference.map(|r| check_text(&mut errors, "reference", r, 100, false)).filter(|r| !r.is_empty());
+        let timestamp = check_date(&mut errors, "date", &iso_date(f.date), self.now);
+        let merchant_name = check_optional_text(&mut errors, "merchant", f.merchant, 100);
+        let reference = check_optional_text(&mut errors, "reference", f.reference, 100);
         let currency = match f.currency.map(str::trim).filter(|c| !c.is_empty()) {
             None => Some(Currency::gbp()),
             Some(c) => Currency::new(c).map_err(|_| errors.push(FieldError::new("currency", "must be a three-letter ISO 4217 code"))).ok(),
@@ -395,39 +394,19 @@ impl<'a> RowBuilder<'a> {
         Ok(ImportRow {
             category_source,
             transaction: Transaction {
-                transaction_id: id.clone(),
-                account_id: self.account.clone(),
-                user_id: self.user.clone(),
-                amount,
-                currency,
-                description,
-                reference,
-                timestamp,
-                processing_date: None,
-                value_date: None,
                 category: TransactionCategory {
-                    primary: category,
-                    secondary: None,
                     confidence,
-                    user_modified: false,
                     provider_primary: f.category.map(|c| c.trim().chars().take(64).collect()).filter(|c: &String| !c.is_empty()),
+                    ..TransactionCategory::of(category.clone())
                 },
-                merchant: Some(Merchant { name: merchant_name, category: None, logo: None, location: None }),
-                transaction_type: if amount.is_negative() { TransactionType::Debit } else { TransactionType::Credit },
-                transaction_code: None,
+                reference,
+                merchant: Some(Merchant::named(merchant_name)),
                 created_at: self.now,
                 updated_at: self.now,
-                user_note: None,
-                tags: None,
-                is_hidden: false,
-                ai_insights: None,
-                running_balance: None,
-                is_pending: false,
-                exclude_from_spend: false,
                 bank_name: self.bank_name.clone(),
-                account_type: None,
                 source: Some(self.kind),
                 provider_transaction_id: Some(id.to_string()),
+                ..Transaction::new(self.user.clone(), self.account.clone(), id.clone(), amount, currency, timestamp, description, category)
             },
         })
     }

@@ -22,7 +22,7 @@ use expenzez_domain::ids::{TransactionId, UserId};
 use expenzez_domain::keys::{self, Index};
 use expenzez_domain::merchant;
 use expenzez_domain::Timestamp;
-use expenzez_store::{Query, Versioned};
+use expenzez_store::{Query, Retry, Versioned};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -185,10 +185,8 @@ where
     let ids = |g: &[Change]| -> Vec<TransactionId> { g.iter().filter_map(change_id).cloned().collect() };
     let mut groups = ledger::groups(changes).into_iter();
     'groups: while let Some(mut group) = groups.next() {
-        for attempt in 0..ledger::MAX_ATTEMPTS {
-            if attempt > 0 {
-                tokio::time::sleep(ledger::backoff(attempt)).await;
-            }
+        let mut tries = Retry::new(ledger::MAX_ATTEMPTS);
+        while tries.next().await {
             let err = match ledger::apply_batch(store, user, group.clone()).await {
                 Ok(o) => {
                     out.written += (o.written + o.removed) as usize;

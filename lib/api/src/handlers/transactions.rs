@@ -8,13 +8,14 @@ use crate::json::{Amount, JsonMoney};
 use crate::ledger;
 use crate::request::Ctx;
 use crate::stores::{LedgerStore, TransactionListStore};
+use crate::validate::{check_date, check_optional_text, check_text};
 use expenzez_domain::category;
 use expenzez_domain::cursor::{self, CursorScope, Position};
 use expenzez_domain::entities::*;
 use expenzez_domain::ids::{AccountId, TransactionId, UserId};
-use expenzez_domain::keys::{self, gsi2_range, gsi3_category_prefix, Category, Index};
+use expenzez_domain::keys::{self, gsi2_range, gsi3_category_prefix, gsi3_category_range, Category, Index};
 use expenzez_domain::{time, Currency, Money, Timestamp};
-use expenzez_store::{Query, SortKey};
+use expenzez_store::Query;
 use serde::{Deserialize, Serialize};
 
 /// Largest `limit` of `GET /transactions`: the app asks for up to 18,000 and
@@ -97,33 +98,6 @@ pub enum AppType {
     Credit,
 }
 
-pub(crate) fn parse_date(errors: &mut Vec<FieldError>, field: &str, s: &str, now: Timestamp) -> Option<Timestamp> {
-    // A calendar date (either of the app's forms) is noon UTC that day; else a full timestamp.
-    let t = match time::parse_date(s) {
-        Some(d) => Some(Timestamp::start_of_day(d).plus_seconds(12 * 3600)),
-        None => Timestamp::parse(s).ok(),
-    };
-    match t {
-        Some(t) if t.date().to_string().as_str() >= "2000-01-01" && t <= now.plus_seconds(366 * 86_400) => Some(t),
-        _ => {
-            errors.push(FieldError::new(field, "must be an ISO-8601 date (YYYY-MM-DD) or timestamp between 2000 and a year from now"));
-            None
-        }
-    }
-}
-
-pub(crate) fn check_text(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize, required: bool) -> String {
-    let t = v.trim();
-    if required && t.is_empty() {
-        errors.push(FieldError::new(field, "is required"));
-    } else if t.chars().count() > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
-    } else if t.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, "contains control characters"));
-    }
-    t.to_string()
-}
-
 fn check_tags(errors: &mut Vec<FieldError>, tags: &Option<Vec<String>>) -> Option<Vec<String>> {
     let tags = tags.as_ref()?;
     if tags.len() > 20 || tags.iter().any(|t| t.trim().is_empty() || t.chars().count() > 30) {
@@ -173,10 +147,10 @@ impl NewTransaction {
         let description = check_text(&mut errors, "description", &self.description, 200, true);
         let category = category::parse(&self.category).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok();
         let timestamp = match &self.date {
-            Some(d) => parse_date(&mut errors, "date", d, now),
+            Some(d) => check_date(&mut errors, "date", d, now),
             None => Some(now),
         };
-        let merchant = self.merchant.as_deref().map(|m| check_text(&mut errors, "merchant", m, 100, false)).filter(|m| !m.is_empty());
+        let merchant = check_optional_text(&mut errors, "merchant", self.merchant.as_deref(), 100);
         let currency = match self.currency.as_deref() {
             None => Some(Currency::gbp()),
             Some(c) => Currency::new(c).map_err(|_| errors.push(FieldError::new("currency", "must be a three-letter ISO 4217 code"))).ok(),
@@ -194,41 +168,20 @@ impl NewTransaction {
         let (Some(category), Some(timestamp), Some(currency), Some(account_id)) = (category, timestamp, currency, account_id) else {
             return Err(ApiError::Internal);
         };
-        Ok(Transaction {
-            transaction_id: id,
-            account_id,
-            user_id: user.clone(),
-            amount,
-            currency,
-            description,
-            reference: None,
-            timestamp,
-            processing_date: None,
-            value_date: None,
-            category: TransactionCategory {
-                primary: category,
-                secondary: None,
-                confidence: 1.0,
-                user_modified: true,
-                provider_primary: None,
-            },
-            merchant: merchant.map(|name| Merchant { name, category: None, logo: None, location: None }),
-            transaction_type: if amount.is_negative() { TransactionType::Debit } else { TransactionType::Credit },
-            transaction_code: None,
+        let mut t = Transaction {
+            merchant: merchant.map(Merchant::named),
             created_at: now,
             updated_at: now,
-            user_note: None,
             tags,
-            is_hidden: false,
-            ai_insights: None,
-            running_balance: None,
             is_pending: self.is_pending.unwrap_or(false),
             exclude_from_spend: self.exclude_from_spend.unwrap_or(false),
             bank_name,
             account_type,
             source: Some(TransactionSource::Manual),
-            provider_transaction_id: None,
-        })
+            ..Transaction::new(user.clone(), account_id, id, amount, currency, timestamp, description, category)
+        };
+        t.category.user_modified = true;
+        Ok(t)
     }
 }
 
@@ -293,7 +246,7 @@ impl TransactionUpdate {
             .category
             .as_deref()
             .and_then(|c| category::parse(c).map_err(|e| errors.push(FieldError::new("category", e.to_string()))).ok());
-        let date = self.date.as_deref().and_then(|d| parse_date(&mut errors, "date", d, now));
+        let date = self.date.as_deref().and_then(|d| check_date(&mut errors, "date", d, now));
         let tags = check_tags(&mut errors, &self.tags);
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
@@ -520,14 +473,13 @@ impl ListRequest {
         let pk = keys::user_pk(user);
         let q = match &self.category {
             Some(c) => {
-                let prefix = gsi3_category_prefix(c);
                 let q = Query::index(owner, Index::Gsi3, pk);
                 match (self.from, self.to) {
-                    (None, None) => q.begins_with(prefix),
-                    (f, t) => q.sort_key(SortKey::Between(
-                        format!("{prefix}{}", f.map(|f| f.to_string()).unwrap_or_default()),
-                        format!("{prefix}{}", t.map(|t| t.to_string()).unwrap_or_else(|| "~".into())),
-                    )),
+                    (None, None) => q.begins_with(gsi3_category_prefix(c)),
+                    (f, t) => {
+                        let (lo, hi) = gsi3_category_range(c, f, t);
+                        q.between(lo, hi)
+                    }
                 }
             }
             None => {

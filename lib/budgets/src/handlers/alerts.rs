@@ -5,11 +5,12 @@
 use super::{conflict, MAX_ATTEMPTS};
 use crate::store::BudgetStore;
 use expenzez_api::error::FieldError;
+use expenzez_api::validate::check_clock_time;
 use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::{AlertPreferences, AlertType, BudgetAlert, Priority};
 use expenzez_domain::ids::AlertId;
 use expenzez_domain::Timestamp;
-use expenzez_store::{Condition, Versioned};
+use expenzez_store::{Condition, Retry, Versioned};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize)]
@@ -97,10 +98,8 @@ async fn change<S: BudgetStore>(store: S, ctx: Ctx, f: fn(&mut BudgetAlert, Time
     let user = ctx.user()?;
     check_idempotency_key(&ctx)?;
     let id = ctx.path("id").and_then(|i| AlertId::new(i).ok()).ok_or(ApiError::NotFound)?;
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(MAX_ATTEMPTS);
+    while tries.next().await {
         let Versioned { mut value, version } = store.alert(user, &id).await?.ok_or(ApiError::NotFound)?;
         let now = store.now();
         if !f(&mut value, now) {
@@ -196,19 +195,12 @@ mod serde_with_null {
     }
 }
 
-/// `HH:MM`, 24-hour.
-fn is_clock_time(s: &str) -> bool {
-    chrono::NaiveTime::parse_from_str(s, "%H:%M").is_ok() && s.len() == 5
-}
-
 impl AlertPreferencesUpdate {
     fn apply(&self, p: &mut AlertPreferences) -> Result<(), ApiError> {
         let mut errors = Vec::new();
         for (field, v) in [("quietHoursStart", &self.quiet_hours_start), ("quietHoursEnd", &self.quiet_hours_end)] {
             if let Some(Some(t)) = v {
-                if !is_clock_time(t) {
-                    errors.push(FieldError::new(field, "must be a time of day, HH:MM"));
-                }
+                check_clock_time(&mut errors, field, t);
             }
         }
         if let Some(n) = self.max_alerts_per_day {
@@ -244,10 +236,8 @@ impl AlertPreferencesUpdate {
 pub async fn put_preferences<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let update: AlertPreferencesUpdate = ctx.json()?;
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(MAX_ATTEMPTS);
+    while tries.next().await {
         let now = store.now();
         let current = store.alert_preferences(&user).await?;
         let mut prefs = current.as_ref().map(|v| v.value.clone()).unwrap_or_else(|| AlertPreferences::defaults(user.clone(), now));

@@ -11,6 +11,7 @@ use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::{PeriodType, UserBudget};
 use expenzez_domain::ids::{BudgetId, UserId};
 use expenzez_domain::{Money, Timestamp};
+use expenzez_store::Retry;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -204,10 +205,8 @@ pub async fn delete<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiErro
     let user = ctx.user()?;
     // An id that could not be ours is as missing as one that is not.
     let id = ctx.path("id").and_then(|i| BudgetId::new(i).ok()).ok_or(ApiError::NotFound)?;
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(MAX_ATTEMPTS);
+    while tries.next().await {
         let current = store.budget(user, &id).await?.ok_or(ApiError::NotFound)?;
         match store.delete_budget(user, &id, current.version).await {
             Ok(_) => return Reply::ok(&Deleted { success: true }),

@@ -17,7 +17,7 @@ use expenzez_domain::entities::{AlertPreferences, Entity, PeriodType, UserBudget
 use expenzez_domain::ids::UserId;
 use expenzez_domain::keys::Category;
 use expenzez_domain::{Currency, Money};
-use expenzez_store::{Condition, TxAction, Versioned};
+use expenzez_store::{Condition, Retry, TxAction, Versioned};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -308,10 +308,8 @@ pub async fn put<S: BudgetStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> 
     let user = ctx.user()?.clone();
     let update: BudgetPreferencesUpdate = ctx.json()?;
     let wanted = update.check()?;
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(expenzez_api::ledger::backoff(attempt)).await;
-        }
+    let mut tries = Retry::new(MAX_ATTEMPTS);
+    while tries.next().await {
         let now = store.now();
         let (month, week) = (Period::containing(PeriodType::Monthly, now), Period::containing(PeriodType::Weekly, now));
         let (current, stored_prefs, spending) =

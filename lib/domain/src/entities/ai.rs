@@ -129,6 +129,27 @@ impl ChatMessage {
     pub fn ttl_for(at: Timestamp) -> i64 {
         ttl_after_days(at, Self::RETENTION_DAYS)
     }
+
+    /// A delivered text message of `role`, stored at `at` (expires
+    /// [`Self::RETENTION_DAYS`] later).
+    pub fn text(message_id: MessageId, user_id: UserId, role: ChatRole, content: String, at: Timestamp) -> Self {
+        ChatMessage {
+            message_id,
+            conversation_id: None,
+            user_id,
+            role,
+            content,
+            content_type: ContentType::Text,
+            structured_data: None,
+            timestamp: at,
+            ttl: Self::ttl_for(at),
+            context: None,
+            processing_metadata: None,
+            feedback: None,
+            status: MessageStatus::Delivered,
+            error: None,
+        }
+    }
 }
 
 impl Entity for ChatMessage {

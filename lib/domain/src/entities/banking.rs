@@ -339,6 +339,68 @@ pub struct Transaction {
     pub provider_transaction_id: Option<String>,
 }
 
+impl Transaction {
+    /// What every writer of a transaction decides (whose, which account,
+    /// its id, amount and time, its description and category); the rest
+    /// empty: no merchant, note, tags or insights, not pending, not hidden,
+    /// written at `timestamp`, debit or credit by the amount's sign. Writers
+    /// set the rest with struct update syntax (`..Transaction::new(...)`).
+    pub fn new(
+        user_id: UserId,
+        account_id: AccountId,
+        transaction_id: TransactionId,
+        amount: Money,
+        currency: Currency,
+        timestamp: Timestamp,
+        description: String,
+        category: Category,
+    ) -> Self {
+        Transaction {
+            transaction_id,
+            account_id,
+            user_id,
+            amount,
+            currency,
+            description,
+            reference: None,
+            timestamp,
+            processing_date: None,
+            value_date: None,
+            category: TransactionCategory::of(category),
+            merchant: None,
+            transaction_type: if amount.is_negative() { TransactionType::Debit } else { TransactionType::Credit },
+            transaction_code: None,
+            created_at: timestamp,
+            updated_at: timestamp,
+            user_note: None,
+            tags: None,
+            is_hidden: false,
+            ai_insights: None,
+            running_balance: None,
+            is_pending: false,
+            exclude_from_spend: false,
+            bank_name: None,
+            account_type: None,
+            source: None,
+            provider_transaction_id: None,
+        }
+    }
+}
+
+impl TransactionCategory {
+    /// `primary` alone: no secondary or provider word, confidence 1, not the user's choice.
+    pub fn of(primary: Category) -> Self {
+        TransactionCategory { primary, secondary: None, confidence: 1.0, user_modified: false, provider_primary: None }
+    }
+}
+
+impl Merchant {
+    /// A merchant known by its name only.
+    pub fn named(name: impl Into<String>) -> Self {
+        Merchant { name: name.into(), category: None, logo: None, location: None }
+    }
+}
+
 impl Entity for Transaction {
     const ENTITY_TYPE: &'static str = "TRANSACTION";
     /// 2: `category.primary` is one of the app's names ([`crate::category`]);
