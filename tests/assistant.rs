@@ -208,7 +208,7 @@ async fn sample_events_run_through_the_dispatcher() {
     let u = user(SUB);
     let txn = fixtures::transaction(&u, "txn-1", "2025-08-10T10:00:00Z", "eating_out", -850);
     seed(&table, std::slice::from_ref(&txn)).await;
-    let app = Assistant { table: table.clone() };
+    let app = Assistant { table: table.clone(), llm: None };
     let (s, b) = call(&app, "PostChatMessageFunction", &event("post-chat-message")).await;
     assert_eq!(s, 201, "{b}");
     let (s, b) = call(&app, "AiInsightFunction", &event("ai-insight")).await;

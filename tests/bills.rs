@@ -297,7 +297,7 @@ async fn bill_sample_events_run_through_the_dispatcher() {
     let table = fresh_table().await;
     let u = user(SUB);
     table.put(&fixtures::profile(&u, "jane@example.com"), Condition::MustNotExist).await.unwrap();
-    let app = Assistant { table: table.clone() };
+    let app = Assistant { table: table.clone(), llm: None };
     let cases = [
         ("save-detected-bills", "SaveDetectedBillsFunction", "saved"),
         ("get-detected-bills", "GetDetectedBillsFunction", "bills"),
@@ -330,7 +330,7 @@ async fn bill_sample_events_run_through_the_dispatcher() {
 #[tokio::test]
 async fn a_deleted_account_saves_no_bill_or_preference() {
     let table = fresh_table().await;
-    let app = Assistant { table: table.clone() };
+    let app = Assistant { table: table.clone(), llm: None };
     let (s, body) = call(&app, "SaveDetectedBillsFunction", &event("save-detected-bills")).await;
     assert_eq!(s, 401, "no profile: {body}");
     assert_eq!(body["error"]["code"], "ACCOUNT_DELETED");

@@ -247,7 +247,7 @@ impl ApiEnv {
             table: table.clone(),
             auth: expenzez_local_api::triggers::local_auth(&table, &pool.pool_id, &pool.client_id).await,
             banking,
-            assistant: expenzez_assistant::Assistant { table: table.clone() },
+            assistant: expenzez_assistant::Assistant { table: table.clone(), llm: None },
             notify,
             statements: statements.clone(),
         };

@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config and the DynamoDB client, once per cold start.
-    let app = expenzez_assistant::routes::Assistant { table: expenzez_api::config::init().await? };
+    let app = expenzez_assistant::routes::Assistant::new(expenzez_api::config::init().await?);
     expenzez_assistant::routes::serve("PutBillPreferencesFunction", &app).await
 }

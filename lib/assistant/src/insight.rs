@@ -5,6 +5,7 @@
 
 use crate::chat::{check_content, new_message};
 use crate::engine;
+use crate::llm::{self, Bedrock, LlmAnswer, LlmError};
 use crate::stores::{ChatStore, FinanceStore, UsageStore};
 use expenzez_api::idempotency::{self, IdempotencyStore};
 use expenzez_api::{ApiError, Ctx, Reply};
@@ -86,10 +87,46 @@ pub async fn take_one<S: UsageStore>(store: &S, user: &UserId, limit: u32) -> Re
 /// `POST /ai/insight`. A retry with the same `Idempotency-Key` gets the first
 /// answer: it is neither counted against the daily limit nor stored twice.
 pub async fn insight<S: ChatStore + FinanceStore + UsageStore + IdempotencyStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
-    idempotency::once(&store, ctx, |ctx| answer_once(&store, ctx)).await
+    insight_with(store, ctx, None).await
 }
 
-async fn answer_once<S: ChatStore + FinanceStore + UsageStore>(store: &S, ctx: Ctx) -> Result<Reply, ApiError> {
+/// [`insight_with`] the state's language model, if any (the route's handler).
+pub async fn insight_on(app: crate::routes::Assistant, ctx: Ctx) -> Result<Reply, ApiError> {
+    let model = app.llm.clone();
+    insight_with(app.table, ctx, model.as_deref()).await
+}
+
+/// [`insight`] with a language model (Bedrock) when one is configured: its
+/// answer is served when it is grounded, else the deterministic one.
+pub async fn insight_with<S: ChatStore + FinanceStore + UsageStore + IdempotencyStore>(
+    store: S,
+    ctx: Ctx,
+    model: Option<&Bedrock>,
+) -> Result<Reply, ApiError> {
+    idempotency::once(&store, ctx, |ctx| answer_once(&store, ctx, model)).await
+}
+
+/// The model's answer to `message`, given the grounded context and the recent chat, checked.
+async fn ask_model<S: ChatStore>(
+    store: &S,
+    user: &UserId,
+    model: &Bedrock,
+    question: &engine::Question,
+    data: &engine::FinancialData,
+    computed: &engine::Answer,
+    message: &str,
+) -> Result<Result<LlmAnswer, LlmError>, ApiError> {
+    let mut history = store.recent_chat(user, llm::HISTORY_TURNS).await?;
+    history.reverse();
+    let context = llm::context(question, data, computed);
+    let turns = llm::turns(&history, message);
+    Ok(match model.converse(&context, turns).await {
+        Ok(a) => llm::checked(a, &context, message),
+        Err(e) => Err(e),
+    })
+}
+
+async fn answer_once<S: ChatStore + FinanceStore + UsageStore>(store: &S, ctx: Ctx, model: Option<&Bedrock>) -> Result<Reply, ApiError> {
     let user = ctx.user()?;
     let body: InsightRequest = ctx.json()?;
     let message = check_content("message", &body.message)?;
@@ -98,20 +135,26 @@ async fn answer_once<S: ChatStore + FinanceStore + UsageStore>(store: &S, ctx: C
     let started = Instant::now();
     let asked_at = store.now();
     let question = engine::understand(&message, asked_at.date());
-    let data = crate::context::load(store, user, &question).await?;
+    let data = crate::context::load(store, user, &question, model.is_some()).await?;
     let answer = engine::answer(&question, &data);
+    let (text, by, tokens) = match model {
+        None => (answer.text.clone(), ENGINE_MODEL.to_string(), TokenCounts { input: 0, output: 0 }),
+        Some(m) => match ask_model(store, user, m, &question, &data, &answer, &message).await? {
+            Ok(a) => (a.text, m.model_id().to_string(), TokenCounts { input: a.input_tokens, output: a.output_tokens }),
+            Err(e) => {
+                // The reason only: never the question, the context or the answer (the user's data).
+                tracing::warn!(kind = e.kind(), model = m.model_id(), error = %e, "bedrock answer not used: the deterministic answer is served");
+                (answer.text.clone(), ENGINE_MODEL.to_string(), TokenCounts { input: 0, output: 0 })
+            }
+        },
+    };
     let elapsed = started.elapsed().as_millis() as u64;
     let asked = new_message(user, ChatRole::User, message, asked_at);
     // One millisecond later, so the answer always sorts after its question.
     let mut answered =
-        new_message(user, ChatRole::Assistant, answer.text.clone(), Timestamp::from_millis(asked_at.millis() + 1).unwrap_or(asked_at));
-    answered.processing_metadata = Some(ProcessingMetadata {
-        model: ENGINE_MODEL.into(),
-        processing_time: elapsed,
-        tokens: TokenCounts { input: 0, output: 0 },
-        temperature: 0.0,
-    });
+        new_message(user, ChatRole::Assistant, text.clone(), Timestamp::from_millis(asked_at.millis() + 1).unwrap_or(asked_at));
+    answered.processing_metadata = Some(ProcessingMetadata { model: by.clone(), processing_time: elapsed, tokens, temperature: 0.0 });
     store.add_chat(vec![asked, answered]).await?;
-    tracing::info!(intent = answer.intent, model = ENGINE_MODEL, "assistant answered");
-    Reply::ok(&InsightBody { answer: answer.text, intent: answer.intent, remaining_today: remaining })
+    tracing::info!(intent = answer.intent, model = %by, "assistant answered");
+    Reply::ok(&InsightBody { answer: text, intent: answer.intent, remaining_today: remaining })
 }

@@ -98,7 +98,10 @@ async fn main() -> anyhow::Result<()> {
     let api = LocalApi {
         routes: template::routes(&tpl),
         authorizer: Authorizer::new(&pool.issuer, &pool.client_id, &pool.jwks_url),
-        assistant: expenzez_assistant::Assistant { table: table.clone() },
+        assistant: expenzez_assistant::Assistant {
+            table: table.clone(),
+            llm: expenzez_assistant::llm::Bedrock::from_env().await.map(std::sync::Arc::new),
+        },
         table,
         auth,
         banking,
