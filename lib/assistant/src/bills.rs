@@ -20,6 +20,7 @@ use chrono::{Duration, NaiveDate};
 use expenzez_api::error::FieldError;
 use expenzez_api::idempotency::{self, IdempotencyStore};
 use expenzez_api::json::{Amount, JsonMoney};
+use expenzez_api::validate::check_text;
 use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::category::AppCategory;
 use expenzez_domain::entities::{ApiCache, BillFrequency, BillPreference, BillStatus, SavedBill};
@@ -248,26 +249,8 @@ pub async fn detected<S: BillStore + FinanceStore + ReportStore>(store: &S, user
     let txns = store.transactions_between(user, from, now).await?;
     let list: Vec<Detected> = recurring::detect(&txns, today).iter().filter_map(Detected::from_recurring).collect();
     let data = serde_json::to_value(&list).map_err(|_| ApiError::Internal)?;
-    let expires = now.plus_seconds(ApiCache::DEFAULT_TTL_SECONDS);
-    let entry = ApiCache {
-        endpoint: CACHE_ENDPOINT.into(),
-        user_id: Some(user.clone()),
-        query_hash: CACHE_QUERY.into(),
-        response_data: data,
-        status_code: 200,
-        headers: None,
-        cached_at: now,
-        expires_at: expires,
-        ttl: expires.epoch_seconds(),
-        version: "1".into(),
-        hit_count: 0,
-        last_accessed: now,
-        data_signature: signature,
-        refresh_required_at: None,
-        original_response_time: started.elapsed().as_millis() as u64,
-        cache_generation_time: 0,
-        compression_ratio: None,
-    };
+    let took = started.elapsed().as_millis() as u64;
+    let entry = ApiCache::fresh(CACHE_ENDPOINT, Some(user.clone()), CACHE_QUERY.into(), data, signature, now, took);
     // A cache that cannot be written is a slower next request, not an error.
     if let Err(e) = store.save_bill_cache(&entry).await {
         tracing::warn!(error = %e, "detected bills not cached");
@@ -311,16 +294,9 @@ pub struct SaveBills {
     pub bills: Vec<AppBill>,
 }
 
+/// A required name: [`check_text`], not blank.
 fn check_name(errors: &mut Vec<FieldError>, field: &str, v: &str, max: usize) -> String {
-    let t = v.trim();
-    if t.is_empty() {
-        errors.push(FieldError::new(field, "is required"));
-    } else if t.chars().count() > max {
-        errors.push(FieldError::new(field, format!("must be at most {max} characters")));
-    } else if t.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, "contains control characters"));
-    }
-    t.to_string()
+    check_text(errors, field, v, max, true)
 }
 
 fn check_category(errors: &mut Vec<FieldError>, field: &str, v: &str) -> String {

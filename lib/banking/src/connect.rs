@@ -569,26 +569,9 @@ pub async fn institutions<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) ->
     list.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then_with(|| a.id.cmp(&b.id)));
     let body = Body { institutions: list };
     let data = serde_json::to_value(&body).map_err(|_| ApiError::Internal)?;
-    let expires = now.plus_seconds(ApiCache::DEFAULT_TTL_SECONDS);
-    let entry = ApiCache {
-        endpoint: INSTITUTIONS_CACHE.into(),
-        user_id: None,
-        query_hash,
-        data_signature: hex::encode(Sha256::digest(data.to_string().as_bytes())),
-        response_data: data,
-        status_code: 200,
-        headers: None,
-        cached_at: now,
-        expires_at: expires,
-        ttl: expires.epoch_seconds(),
-        version: "1".into(),
-        hit_count: 0,
-        last_accessed: now,
-        refresh_required_at: None,
-        original_response_time: started.elapsed().as_millis() as u64,
-        cache_generation_time: 0,
-        compression_ratio: None,
-    };
+    let signature = hex::encode(Sha256::digest(data.to_string().as_bytes()));
+    let took = started.elapsed().as_millis() as u64;
+    let entry = ApiCache::fresh(INSTITUTIONS_CACHE, None, query_hash, data, signature, now, took);
     // A cache that cannot be written is a slower next request, not an error.
     if let Err(e) = b.table.put(&entry, Condition::None).await {
         tracing::warn!(error = %e, "institution list not cached");

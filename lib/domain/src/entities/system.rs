@@ -35,6 +35,39 @@ pub struct ApiCache {
 
 impl ApiCache {
     pub const DEFAULT_TTL_SECONDS: i64 = 30 * 60;
+
+    /// A 200 response cached at `now` for [`Self::DEFAULT_TTL_SECONDS`]
+    /// (`user_id` `None`: shared by all users), computed in `took_ms`.
+    pub fn fresh(
+        endpoint: &str,
+        user_id: Option<UserId>,
+        query_hash: String,
+        response_data: serde_json::Value,
+        data_signature: String,
+        now: Timestamp,
+        took_ms: u64,
+    ) -> Self {
+        let expires_at = now.plus_seconds(Self::DEFAULT_TTL_SECONDS);
+        ApiCache {
+            endpoint: endpoint.into(),
+            user_id,
+            query_hash,
+            response_data,
+            status_code: 200,
+            headers: None,
+            cached_at: now,
+            expires_at,
+            ttl: expires_at.epoch_seconds(),
+            version: "1".into(),
+            hit_count: 0,
+            last_accessed: now,
+            data_signature,
+            refresh_required_at: None,
+            original_response_time: took_ms,
+            cache_generation_time: 0,
+            compression_ratio: None,
+        }
+    }
 }
 
 impl Entity for ApiCache {
