@@ -4,13 +4,13 @@
 //! `provider_transaction_id`, `running_balance`, `meta`).
 
 use expenzez_banking::{sync_connection, SyncError, SyncSettings};
-use expenzez_domain::entities::{BankAccount, BankConnection, ConnectionStatus, SyncOutcome, SyncRun, Transaction};
+use expenzez_domain::entities::{BankAccount, BankConnection, ConnectionStatus, SyncOutcome, SyncRun};
 use expenzez_domain::ids::{ConnectionId, UserId};
 use expenzez_domain::keys::{self, ItemKey};
 use expenzez_domain::{FixedClock, Money};
 use expenzez_store::{Condition, Query, SortKey, Table};
 use expenzez_tests::banking::{client, fresh_connection, items, now, tl_txn, truelayer, FailingStore, ACC};
-use expenzez_tests::fresh_table_with_clock;
+use expenzez_tests::{fresh_table_with_clock, stored_transactions};
 use std::sync::Arc;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -48,11 +48,6 @@ async fn accounts(table: &Table, user: &UserId) -> Vec<BankAccount> {
         out.push(table.decode_item::<BankAccount>(i).await.unwrap().value);
     }
     out
-}
-
-async fn stored_transactions(table: &Table, user: &UserId) -> Vec<Transaction> {
-    let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::TRANSACTION);
-    table.query_all_items(&q).await.unwrap().into_iter().map(|i| Table::decode::<Transaction>(i).unwrap().value).collect()
 }
 
 async fn connection(table: &Table, user: &UserId, c: &ConnectionId) -> (BankConnection, u64) {

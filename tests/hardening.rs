@@ -1,22 +1,17 @@
 //! The rules of issue 11, each tried as an adversarial client would, end to
 //! end through the local API server (JWT authorizer, handlers, DynamoDB Local).
 
-use expenzez_domain::entities::{IdempotencyRecord, MonthlySummary, Transaction};
+use expenzez_domain::entities::{IdempotencyRecord, MonthlySummary};
 use expenzez_domain::ids::{IdempotencyKey, UserId};
 use expenzez_domain::keys::{self, ItemKey};
 use expenzez_domain::time::YearMonth;
 use expenzez_store::sdk::types::AttributeValue;
-use expenzez_store::{Condition, Query, Table};
-use expenzez_tests::{send, summary_mismatch, ApiEnv, TestUser};
+use expenzez_store::{Condition, Table};
+use expenzez_tests::{send, stored_transactions, summary_mismatch, ApiEnv, TestUser};
 use serde_json::{json, Value};
 
 fn txn_body(amount: f64, date: &str) -> Value {
     json!({"amount": amount, "description": "coffee", "category": "Food & Dining", "date": date, "merchant": "Cafe"})
-}
-
-async fn stored_transactions(table: &Table, user: &UserId) -> Vec<Transaction> {
-    let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::TRANSACTION);
-    table.query_all_items(&q).await.unwrap().into_iter().map(|i| Table::decode::<Transaction>(i).unwrap().value).collect()
 }
 
 async fn summary(table: &Table, user: &UserId, month: &str) -> Option<MonthlySummary> {

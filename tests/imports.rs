@@ -1,11 +1,8 @@
 //! Imports end to end through the local API server and Cognito: CSV rows,
 //! duplicates, bad rows, the monthly quota.
 
-use expenzez_domain::entities::Transaction;
 use expenzez_domain::ids::UserId;
-use expenzez_domain::keys;
-use expenzez_store::{Query, Table};
-use expenzez_tests::{send, ApiEnv, TestUser};
+use expenzez_tests::{send, stored_transactions, ApiEnv, TestUser};
 use serde_json::{json, Value};
 
 fn rows() -> Value {
@@ -19,17 +16,6 @@ fn rows() -> Value {
         ],
         "bank": {"name": "Monzo", "id": "monzo-main"}
     })
-}
-
-async fn stored(table: &Table, u: &TestUser) -> Vec<Transaction> {
-    let user = UserId::new(&u.sub).unwrap();
-    table
-        .query_all_items(&Query::table(&u.sub, keys::user_pk(&user)).begins_with(keys::prefix::TRANSACTION))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|i| Table::decode::<Transaction>(i).unwrap().value)
-        .collect()
 }
 
 async fn month(env: &ApiEnv, u: &TestUser, m: &str) -> Value {
@@ -48,7 +34,7 @@ async fn the_same_csv_twice_adds_nothing_the_second_time() {
     assert_eq!(sum["keywordCategorized"], 4, "{b}");
     assert_eq!(sum["aiCategorized"], 0);
     assert_eq!(b["errors"], json!([]));
-    let first = stored(&env.table, &u).await;
+    let first = stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await;
     assert_eq!(first.len(), 5, "the two identical coffees are two transactions");
     let aug = month(&env, &u, "2025-08").await;
     assert_eq!((aug["monthTotals"]["debit"].as_f64(), aug["monthTotals"]["credit"].as_f64()), (Some(29.65), Some(2500.0)), "{aug}");
@@ -64,7 +50,7 @@ async fn the_same_csv_twice_adds_nothing_the_second_time() {
     let (s, _, b) = send(env.post(&u, "/transactions/import-csv", &rows())).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!((b["summary"]["imported"].as_u64(), b["summary"]["duplicatesSkipped"].as_u64()), (Some(0), Some(5)), "{b}");
-    assert_eq!(stored(&env.table, &u).await, first);
+    assert_eq!(stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await, first);
     assert_eq!(send(env.get(&u, "/transactions/import-usage")).await.2["used"], 1);
     assert_eq!(month(&env, &u, "2025-08").await["monthTotals"]["debit"].as_f64(), Some(29.65));
 
@@ -100,7 +86,7 @@ async fn a_csv_with_bad_rows_imports_the_good_ones_and_lists_the_bad() {
     assert_eq!(rows, vec![(2, "date"), (3, "amount"), (4, "amount"), (5, "type"), (6, "colour"), (7, "$")], "{b}");
     assert_eq!(errors[0]["id"], "bad-date");
     assert!(errors.iter().all(|e| e["message"].as_str().is_some_and(|m| !m.is_empty())), "{b}");
-    let txns = stored(&env.table, &u).await;
+    let txns = stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await;
     let mut got: Vec<(&str, i64)> = txns.iter().map(|t| (t.category.primary.as_str(), t.amount.minor())).collect();
     got.sort();
     assert_eq!(got, vec![("Health & Fitness", -450), ("Shopping", 1500)]);
@@ -111,7 +97,7 @@ async fn a_csv_with_bad_rows_imports_the_good_ones_and_lists_the_bad() {
     {
         assert_eq!(send(env.post(&u, "/transactions/import-csv", &body)).await.0, status, "{body}");
     }
-    assert_eq!(stored(&env.table, &u).await.len(), 2);
+    assert_eq!(stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await.len(), 2);
 }
 
 #[tokio::test]
@@ -136,7 +122,7 @@ async fn over_the_monthly_quota_is_403_import_limit_reached() {
     let (s, _, b) = send(env.post(&u, "/transactions/import-csv", &csv(9))).await;
     assert_eq!((s, b["error"]["code"].as_str()), (403, Some("IMPORT_LIMIT_REACHED")), "{b}");
     assert!(b["message"].as_str().unwrap().contains('2'), "{b}");
-    assert_eq!(stored(&env.table, &u).await.len(), 2, "nothing written over the quota");
+    assert_eq!(stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await.len(), 2, "nothing written over the quota");
     // A re-import that adds nothing is not refused: it uses no quota.
     let (s, _, b) = send(env.post(&u, "/transactions/import-csv", &csv(0))).await;
     assert_eq!((s, b["summary"]["duplicatesSkipped"].as_u64()), (200, Some(1)), "{b}");

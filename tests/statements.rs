@@ -5,12 +5,9 @@
 //! unrecognised files are refused.
 
 use chrono::NaiveDate;
-use expenzez_domain::entities::Transaction;
 use expenzez_domain::ids::UserId;
-use expenzez_domain::keys;
 use expenzez_statements::sample::{self, left, row, Bank, Row, Sample};
-use expenzez_store::{Query, Table};
-use expenzez_tests::{send, ApiEnv, TestUser};
+use expenzez_tests::{send, stored_transactions, ApiEnv, TestUser};
 use serde_json::{json, Value};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -39,17 +36,6 @@ fn statement_pdf() -> Vec<u8> {
         rows: rows(),
         rows_per_page: 4,
     })
-}
-
-async fn stored(table: &Table, u: &TestUser) -> Vec<Transaction> {
-    let user = UserId::new(&u.sub).unwrap();
-    table
-        .query_all_items(&Query::table(&u.sub, keys::user_pk(&user)).begins_with(keys::prefix::TRANSACTION))
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|i| Table::decode::<Transaction>(i).unwrap().value)
-        .collect()
 }
 
 /// Asks for an upload URL and PUTs `bytes` to it as the app does; the key.
@@ -97,7 +83,7 @@ async fn a_statement_uploaded_parsed_imported_listed_and_imported_again() {
     );
     assert_eq!((txs[2]["amount"].as_f64(), txs[2]["type"].as_str()), (Some(2450.0), Some("credit")));
     // Parsing writes nothing.
-    assert!(stored(&env.table, &u).await.is_empty());
+    assert!(stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await.is_empty());
 
     let body = json!({"transactions": parsed["transactions"], "statement": parsed["statement"]});
     let (s, _, b) = send(env.post(&u, "/transactions/import-statement", &body)).await;
@@ -109,7 +95,7 @@ async fn a_statement_uploaded_parsed_imported_listed_and_imported_again() {
     );
     assert_eq!(b["alreadyImported"], false);
     assert_eq!(b["statement"]["bankName"], "Barclays");
-    let first = stored(&env.table, &u).await;
+    let first = stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await;
     assert_eq!(first.len(), 6, "the two identical Pret rows are two transactions");
     let user = UserId::new(&u.sub).unwrap();
     assert_eq!(expenzez_tests::summary_mismatch(&env.table, &user, &first).await, None, "summaries equal the recomputation");
@@ -140,7 +126,7 @@ async fn a_statement_uploaded_parsed_imported_listed_and_imported_again() {
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["alreadyImported"], true, "{b}");
     assert_eq!((b["summary"]["imported"].as_u64(), b["summary"]["duplicatesSkipped"].as_u64()), (Some(0), Some(6)), "{b}");
-    assert_eq!(stored(&env.table, &u).await.len(), 6);
+    assert_eq!(stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await.len(), 6);
     assert_eq!(send(env.get(&u, "/transactions/statements")).await.2["statements"].as_array().map(Vec::len), Some(1));
     // One import of the quota used: the repeat added nothing.
     assert_eq!(send(env.get(&u, "/transactions/import-usage")).await.2["used"], 1);
@@ -181,7 +167,7 @@ async fn unrecognised_files_are_422_and_unknown_keys_404() {
         "statement": {"issuer": "Barclays", "accountIdentifier": "****6819", "periodStart": "2025-08-31", "periodEnd": "2025-08-01"}});
     let (s, _, b) = send(env.post(&u, "/transactions/import-statement", &body)).await;
     assert_eq!(s, 422, "{b}");
-    assert!(stored(&env.table, &u).await.is_empty());
+    assert!(stored_transactions(&env.table, &UserId::new(&u.sub).unwrap()).await.is_empty());
     assert_eq!(send(env.get(&u, "/transactions/statements")).await.2, json!({"statements": []}));
 }
 

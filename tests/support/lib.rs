@@ -315,6 +315,19 @@ pub fn capture_logs() -> (tracing::subscriber::DefaultGuard, Arc<std::sync::Mute
     (tracing::subscriber::set_default(subscriber), logs)
 }
 
+/// Every transaction item of `user`, decoded (a raw query, not the API).
+pub async fn stored_transactions(table: &Table, user: &expenzez_domain::ids::UserId) -> Vec<expenzez_domain::entities::Transaction> {
+    let q = expenzez_store::Query::table(user.as_str(), expenzez_domain::keys::user_pk(user))
+        .begins_with(expenzez_domain::keys::prefix::TRANSACTION);
+    table
+        .query_all_items(&q)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| Table::decode::<expenzez_domain::entities::Transaction>(i).unwrap().value)
+        .collect()
+}
+
 /// Checks every monthly summary of `user` against the one recomputed from
 /// `txns` (the summary invariant, SPEC §3): the first month that differs, as
 /// a message, or `None`.
