@@ -48,7 +48,7 @@ fn sample(binary: &str) -> String {
 #[test]
 fn every_function_has_a_sample_event_of_its_trigger() {
     let functions = functions();
-    assert_eq!(functions.len(), 86);
+    assert_eq!(functions.len(), 88);
     for (name, binary, kinds, routes) in &functions {
         let text = sample(binary);
         let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();

@@ -263,7 +263,7 @@ struct BillsBody {
     bills: Vec<BillView>,
 }
 
-async fn listed<S: BillStore + FinanceStore + ReportStore>(store: &S, user: &UserId) -> Result<Vec<BillView>, ApiError> {
+pub(crate) async fn listed<S: BillStore + FinanceStore + ReportStore>(store: &S, user: &UserId) -> Result<Vec<BillView>, ApiError> {
     let detected = detected(store, user).await?;
     let (saved, prefs) = tokio::try_join!(store.saved_bills(user), store.bill_preferences(user))?;
     let prefs: Vec<BillPreference> = prefs.into_iter().map(|v| v.value).collect();

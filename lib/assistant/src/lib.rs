@@ -8,6 +8,7 @@ pub mod context;
 pub mod engine;
 pub mod format;
 pub mod insight;
+pub mod jobs;
 pub mod llm;
 pub mod recurring;
 pub mod report;

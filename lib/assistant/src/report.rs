@@ -11,6 +11,7 @@ use crate::stores::{FinanceStore, ReportStore};
 use expenzez_api::json::Amount;
 use expenzez_api::{ApiError, Ctx, Reply};
 use expenzez_domain::entities::*;
+use expenzez_domain::ids::UserId;
 use expenzez_domain::time::YearMonth;
 use expenzez_domain::{Money, Timestamp};
 use serde::Serialize;
@@ -19,10 +20,12 @@ use std::collections::BTreeMap;
 
 /// Bumped when the report's computation changes: older cached reports are recomputed.
 pub const REPORT_VERSION: &str = "monthly-report-1";
-/// How long a cached report is kept (its summaries' versions decide freshness).
-pub const CACHE_DAYS: i64 = 7;
+/// How long a cached report is kept (its summaries' versions decide freshness):
+/// a month and a few days, so the report the monthly job computes on the 1st
+/// is still there at the end of the month.
+pub const CACHE_DAYS: i64 = 35;
 
-fn previous(m: YearMonth) -> YearMonth {
+pub fn previous(m: YearMonth) -> YearMonth {
     if m.month == 1 {
         YearMonth { year: m.year - 1, month: 12 }
     } else {
@@ -164,21 +167,39 @@ fn body(report: &str) -> Reply {
     Reply { status: http::StatusCode::OK, body: format!(r#"{{"hasReports":true,"report":{report}}}"#), etag: None }
 }
 
+type Summaries = BTreeMap<YearMonth, (MonthlySummary, u64)>;
+
+async fn summaries<S: ReportStore>(store: &S, user: &UserId) -> Result<Summaries, ApiError> {
+    Ok(store.versioned_summaries(user).await?.into_iter().map(|v| (v.value.month, (v.value, v.version))).collect())
+}
+
 pub async fn get<S: FinanceStore + ReportStore>(store: S, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?;
     let requested = ctx.path("month").unwrap_or_default();
-    let summaries: BTreeMap<YearMonth, (MonthlySummary, u64)> =
-        store.versioned_summaries(user).await?.into_iter().map(|v| (v.value.month, (v.value, v.version))).collect();
-    let now = store.now();
-    let Some(month) = pick(&requested, &summaries, now)? else {
+    let summaries = summaries(&store, user).await?;
+    let Some(month) = pick(&requested, &summaries, store.now())? else {
         return Reply::ok(&json!({"hasReports": false, "report": null}));
     };
+    let (report, _) = ensure(&store, user, month, &summaries).await?;
+    Ok(body(&report))
+}
+
+/// The report of `month` (which has a summary with data), as JSON text: the
+/// cached one while the summaries it was computed from keep their versions,
+/// else computed now and cached. `true` when it was computed.
+async fn ensure<S: FinanceStore + ReportStore>(
+    store: &S,
+    user: &UserId,
+    month: YearMonth,
+    summaries: &Summaries,
+) -> Result<(String, bool), ApiError> {
+    let now = store.now();
     let prev = previous(month);
     let versions: BTreeMap<String, u64> = [month, prev].iter().filter_map(|m| summaries.get(m).map(|(_, v)| (m.to_string(), *v))).collect();
     if let Some(cached) = store.cached_report(user, month).await? {
         if cached.version == REPORT_VERSION && cached.based_on_data.summary_versions == versions {
-            if let Some(report) = &cached.report {
-                return Ok(body(report));
+            if let Some(report) = cached.report {
+                return Ok((report, false));
             }
         }
     }
@@ -218,5 +239,26 @@ pub async fn get<S: FinanceStore + ReportStore>(store: S, ctx: Ctx) -> Result<Re
     };
     store.save_report(&entry).await?;
     tracing::info!(month = %month, "monthly report computed");
-    Ok(body(&report))
+    Ok((report, true))
+}
+
+/// What the monthly job did for one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precomputed {
+    /// Computed and cached now.
+    Computed,
+    /// The cached report still held (nothing written).
+    Cached,
+    /// The month has no transactions left (all deleted since): no report.
+    NoData,
+}
+
+/// The report of `month` for `user`, ready in the cache (the monthly job).
+pub async fn precompute<S: FinanceStore + ReportStore>(store: &S, user: &UserId, month: YearMonth) -> Result<Precomputed, ApiError> {
+    let summaries = summaries(store, user).await?;
+    if summaries.get(&month).is_none_or(|(s, _)| s.totals.is_empty()) {
+        return Ok(Precomputed::NoData);
+    }
+    let (_, computed) = ensure(store, user, month, &summaries).await?;
+    Ok(if computed { Precomputed::Computed } else { Precomputed::Cached })
 }

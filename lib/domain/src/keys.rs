@@ -61,6 +61,19 @@
 //! lists the recurring budgets by the end of their current period, so the daily
 //! rollover reads only the budgets that are due, never a scan.
 //!
+//! The sparse GSI1 partition `ACTIVE#{YYYY-MM}#{shard}` (sort key `{userId}`) is
+//! carried by every monthly summary (`SUMMARY#{YYYY-MM}`): a user with a summary for a
+//! month had transactions in it, so the monthly report job reads the users active in
+//! last month from it, never a scan of all users. A summary is one item per user and
+//! month, so the partition lists each active user once; erasure deletes the summary
+//! and with it the user's entry.
+//!
+//! The sparse GSI1 partition `BILL_REMINDER#{shard}` (sort key `{userId}#{billId}`)
+//! is carried by a bill preference while its reminder is on (not ignored, not paused
+//! or cancelled), so the daily bill reminder job reads only the bills whose owners
+//! asked for a reminder, never a scan. Turning the reminder off rewrites the
+//! preference without it.
+//!
 //! The sparse GSI3 partition `CONSENT_DUE#{shard}` (sort key
 //! `{consentExpiresAt}#{userId}#{connectionId}`) lists the syncable bank
 //! connections whose consent expiry has not been announced yet, by that expiry.
@@ -102,6 +115,12 @@ pub const BUDGET_SHARDS: u32 = 8;
 
 /// Number of shards of the pending push receipt index (`RECEIPT_DUE#{shard}`).
 pub const RECEIPT_SHARDS: u32 = 4;
+
+/// Number of shards of the monthly active-user index (`ACTIVE#{YYYY-MM}#{shard}`).
+pub const ACTIVE_SHARDS: u32 = 8;
+
+/// Number of shards of the bill reminder index (`BILL_REMINDER#{shard}`).
+pub const BILL_REMINDER_SHARDS: u32 = 4;
 
 /// The table's secondary indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -500,6 +519,34 @@ fn fnv1a(s: &str) -> u32 {
     h
 }
 
+/// Partition of one shard of the users active in `month` (their monthly summaries).
+pub fn active_pk(month: YearMonth, shard: u32) -> String {
+    format!("ACTIVE#{month}#{shard}")
+}
+
+/// GSI1 of a monthly summary: its user is active in its month.
+pub fn gsi1_active(month: YearMonth, user: &UserId) -> IndexKey {
+    let shard = fnv1a(user.as_str()) % ACTIVE_SHARDS;
+    IndexKey { index: Index::Gsi1, pk: active_pk(month, shard), sk: user.to_string() }
+}
+
+/// Partition of one shard of the bill reminder index.
+pub fn bill_reminder_pk(shard: u32) -> String {
+    format!("BILL_REMINDER#{shard}")
+}
+
+/// GSI1 of a bill preference whose reminder is on (sparse).
+pub fn gsi1_bill_reminder(user: &UserId, bill: &BillId) -> IndexKey {
+    let shard = fnv1a(user.as_str()) % BILL_REMINDER_SHARDS;
+    IndexKey { index: Index::Gsi1, pk: bill_reminder_pk(shard), sk: format!("{user}#{bill}") }
+}
+
+/// The user and bill a bill-reminder sort key names.
+pub fn parse_bill_reminder_sk(sk: &str) -> Option<(UserId, BillId)> {
+    let (u, b) = sk.split_once('#')?;
+    Some((UserId::new(u).ok()?, BillId::new(b).ok()?))
+}
+
 /// Partition of one shard of the budget rollover due index.
 pub fn budget_due_pk(shard: u32) -> String {
     format!("BUDGET_DUE#{shard}")
@@ -676,6 +723,23 @@ mod tests {
             let k = gsi3_consent_due(t, &u, &c);
             prop_assert!(k.pk.starts_with("CONSENT_DUE#"));
             prop_assert_eq!(parse_consent_due_sk(&k.sk), Some((t, u, c)));
+        }
+
+        #[test]
+        fn bill_reminder_keys_parse_back(u in user(), b in id()) {
+            let b = BillId::new(b).unwrap();
+            let k = gsi1_bill_reminder(&u, &b);
+            prop_assert!(k.pk.starts_with("BILL_REMINDER#"));
+            prop_assert_eq!(parse_bill_reminder_sk(&k.sk), Some((u, b)));
+        }
+
+        #[test]
+        fn active_keys_name_their_user_once_per_month(u in user(), y in 1970i32..9999, m in 1u32..=12) {
+            let month = YearMonth { year: y, month: m };
+            let k = gsi1_active(month, &u);
+            let prefix = format!("ACTIVE#{month}#");
+            prop_assert!(k.pk.starts_with(&prefix));
+            prop_assert_eq!(UserId::new(&k.sk).ok(), Some(u));
         }
 
         #[test]

@@ -92,6 +92,23 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     });
+    // EventBridge's assistant jobs (template.yaml, MonthlyReportsFunction and
+    // BillRemindersFunction): last month's reports and due bill reminders, at start and daily.
+    let (jobs_table, jobs_queue) = (table.clone(), expenzez_store::JsonQueue::from_env().await);
+    let _assistant_jobs = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = expenzez_assistant::jobs::monthly_reports(&jobs_table).await {
+                tracing::warn!(error = %e, "local monthly reports failed");
+            }
+            if let Some(q) = &jobs_queue {
+                if let Err(e) = expenzez_assistant::jobs::bill_reminders(&jobs_table, q).await {
+                    tracing::warn!(error = %e, "local bill reminders failed");
+                }
+            }
+        }
+    });
     // The statements bucket in the local S3, set up as template.yaml's StatementBucket.
     let objects = expenzez_local_api::statement_bucket::create("expenzez-statements-local").await?;
     let statements = expenzez_statements::Statements { table: table.clone(), objects };

@@ -4,7 +4,7 @@
 
 use super::Entity;
 use crate::ids::{BillId, UserId};
-use crate::keys::ItemKey;
+use crate::keys::{gsi1_bill_reminder, IndexKey, ItemKey};
 use crate::money::Money;
 use crate::time::Timestamp;
 use chrono::NaiveDate;
@@ -98,9 +98,24 @@ impl BillPreference {
     }
 }
 
+impl BillPreference {
+    /// Reminder on, the bill not ignored, not paused or cancelled.
+    pub fn wants_reminders(&self) -> bool {
+        self.reminder_enabled && !self.is_ignored && matches!(self.status, None | Some(BillStatus::Active))
+    }
+}
+
 impl Entity for BillPreference {
     const ENTITY_TYPE: &'static str = "BILL_PREFERENCE";
     fn item_key(&self) -> ItemKey {
         ItemKey::BillPreference(self.user_id.clone(), self.bill_id.clone())
+    }
+    /// Listed for the daily reminder job while a reminder is wanted (sparse).
+    fn index_keys(&self) -> Vec<IndexKey> {
+        if self.wants_reminders() {
+            vec![gsi1_bill_reminder(&self.user_id, &self.bill_id)]
+        } else {
+            Vec::new()
+        }
     }
 }

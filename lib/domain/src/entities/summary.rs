@@ -1,7 +1,7 @@
 use super::{Entity, Transaction};
 use crate::category;
 use crate::ids::UserId;
-use crate::keys::ItemKey;
+use crate::keys::{gsi1_active, IndexKey, ItemKey};
 use crate::money::Money;
 use crate::time::{Timestamp, YearMonth};
 use serde::{Deserialize, Serialize};
@@ -170,5 +170,9 @@ impl Entity for MonthlySummary {
     }
     fn item_key(&self) -> ItemKey {
         ItemKey::MonthlySummary(self.user_id.clone(), self.month)
+    }
+    /// Its user is active in its month (the monthly report job reads them).
+    fn index_keys(&self) -> Vec<IndexKey> {
+        vec![gsi1_active(self.month, &self.user_id)]
     }
 }
