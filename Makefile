@@ -3,7 +3,7 @@ VENV_BIN := $(CURDIR)/.local/venv/bin
 # cargo-lambda, sam and `python -m ziglang` come from the project's venv.
 WITH_VENV := PATH="$(VENV_BIN):$$PATH" SAM_CLI_TELEMETRY=0
 
-.PHONY: dev dev-stop test lint install build deploy
+.PHONY: dev dev-stop test lint install build deploy coldstart
 
 ## dev: install, start a local stack (.local/run-dev), seed demo data, show how to look
 dev:
@@ -16,6 +16,10 @@ dev-stop:
 ## test: every test (install, lint, private local stack, cargo tests)
 test:
 	infra/test.sh
+
+## coldstart: cold-start bench (exec -> first response against a local Runtime API stub) and binary sizes
+coldstart: install
+	infra/coldstart.sh
 
 ## lint: cfn-lint + sam validate --lint on template.yaml
 lint: install
