@@ -3,12 +3,13 @@
 //! answers grounded in the caller's own data, the daily limit, cross-user
 //! isolation; and the sample events in `events/` through the dispatcher.
 
-use expenzez_assistant::routes::{dispatch, Assistant};
+use expenzez_assistant::routes::Assistant;
 use expenzez_domain::entities::{ChatMessage, ConfigDataType, MonthlySummary, Transaction};
 use expenzez_domain::keys::{self, ItemKey};
 use expenzez_domain::{SystemClock, Timestamp};
 use expenzez_store::{Condition, Table};
 use expenzez_tests::fixtures::{self, user};
+use expenzez_tests::samples::{call_assistant as call, event, SUB};
 use expenzez_tests::{fresh_table, send, ApiEnv, TestUser};
 use serde_json::{json, Value};
 
@@ -182,24 +183,6 @@ async fn daily_limit_is_429_with_retry_after_and_survives_deleting_the_chat() {
     // Another user's count is their own.
     let (s, _, _) = send(env.post(&b, "/ai/insight", &ask)).await;
     assert_eq!(s, 200);
-}
-
-/// The `sub` in every sample event.
-const SUB: &str = "11111111-2222-4333-8444-555555555555";
-
-fn event(name: &str) -> Value {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-async fn call(app: &Assistant, function: &str, ev: &Value) -> (u16, Value) {
-    let r = dispatch(function, app, lambda_http::request::from_str(&ev.to_string()).unwrap()).await.expect("a known function");
-    let status = r.status().as_u16();
-    let body = match r.body() {
-        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),
-        _ => Value::Null,
-    };
-    (status, body)
 }
 
 #[tokio::test]

@@ -6,12 +6,13 @@
 //! sample events in `events/` through the dispatcher.
 
 use chrono::{Duration, Months, NaiveDate};
-use expenzez_assistant::routes::{dispatch, Assistant};
+use expenzez_assistant::routes::Assistant;
 use expenzez_domain::entities::{ApiCache, MonthlySummary, Transaction};
 use expenzez_domain::keys::{self, ItemKey};
 use expenzez_domain::{SystemClock, Timestamp};
 use expenzez_store::{Condition, Table};
 use expenzez_tests::fixtures::{self, user};
+use expenzez_tests::samples::{call_assistant as call, event, SUB};
 use expenzez_tests::{fresh_table, send, ApiEnv, TestUser};
 use serde_json::{json, Value};
 
@@ -272,24 +273,6 @@ async fn preferences_apply_to_the_callers_own_bills_only() {
     }
     let (_, _, after) = send(env.get(&a, "/bills/preferences")).await;
     assert_eq!(after, before);
-}
-
-/// The `sub` in every sample event.
-const SUB: &str = "11111111-2222-4333-8444-555555555555";
-
-fn event(name: &str) -> Value {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-async fn call(app: &Assistant, function: &str, ev: &Value) -> (u16, Value) {
-    let r = dispatch(function, app, lambda_http::request::from_str(&ev.to_string()).unwrap()).await.expect("a known function");
-    let status = r.status().as_u16();
-    let body = match r.body() {
-        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),
-        _ => Value::Null,
-    };
-    (status, body)
 }
 
 #[tokio::test]

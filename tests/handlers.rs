@@ -7,30 +7,13 @@ use expenzez_domain::entities::Entity;
 use expenzez_domain::SystemClock;
 use expenzez_store::{Condition, Table, TableConfig};
 use expenzez_tests::fixtures::{profile, transaction, user};
+use expenzez_tests::samples::{event, reply, request, SUB};
 use expenzez_tests::{fresh_table, sdk_config};
 use serde_json::Value;
 use std::sync::Arc;
 
-/// The `sub` in every sample event.
-const SUB: &str = "11111111-2222-4333-8444-555555555555";
-
-fn event(name: &str) -> Value {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn request(v: &Value) -> lambda_http::Request {
-    lambda_http::request::from_str(&v.to_string()).unwrap()
-}
-
 async fn call(table: &Table, function: &str, ev: &Value) -> (u16, Value) {
-    let r = dispatch(function, table, request(ev)).await.expect("a known function");
-    let status = r.status().as_u16();
-    let body = match r.body() {
-        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap(),
-        _ => Value::Null,
-    };
-    (status, body)
+    reply(&dispatch(function, table, request(ev)).await.expect("a known function"))
 }
 
 /// A table holding the sample user's profile and transaction `txn-1`.

@@ -4,6 +4,7 @@
 
 pub mod banking;
 pub mod fixtures;
+pub mod samples;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use expenzez_crypto::{CacheSettings, CountingProvider, FieldCipher, KmsKeyProvider, LocalKeyProvider};
