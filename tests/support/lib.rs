@@ -198,7 +198,7 @@ impl ApiEnv {
         Self::start_with(table, banking).await
     }
 
-    async fn start_with(table: Table, banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>) -> ApiEnv {
+    async fn start_with(table: Table, banking: expenzez_banking::Banking<expenzez_banking::lambda::AnyProvider>) -> ApiEnv {
         let notify = expenzez_notify::Notify::new(table.clone(), None);
         Self::start_full(table, banking, notify).await
     }
@@ -225,7 +225,7 @@ impl ApiEnv {
 
     async fn start_full(
         table: Table,
-        banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
+        banking: expenzez_banking::Banking<expenzez_banking::lambda::AnyProvider>,
         notify: expenzez_notify::Notify,
     ) -> ApiEnv {
         let objects = expenzez_local_api::statement_bucket::handle("test-statements-not-created").await;
@@ -234,7 +234,7 @@ impl ApiEnv {
 
     async fn start_full_with(
         table: Table,
-        banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
+        banking: expenzez_banking::Banking<expenzez_banking::lambda::AnyProvider>,
         notify: expenzez_notify::Notify,
         objects: expenzez_statements::objects::Objects,
     ) -> ApiEnv {
