@@ -1,7 +1,7 @@
 //! `GET|POST /banking/accounts` (my accounts, masked) and
 //! `DELETE /banking/remove/{accountId}` (disconnecting a bank).
 
-use super::rows::{rows, AccountRow, ACCOUNT_FIELDS};
+use super::rows::{rows, AccountRow};
 use super::Banking;
 use crate::provider::BankProvider;
 use expenzez_api::edge::Reply;
@@ -60,8 +60,8 @@ struct AccountView {
 pub async fn accounts(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let (connections, rows) = tokio::try_join!(
-        rows::<ConnectionStatusRow>(&table, &user, keys::prefix::BANK, &["connectionId", "status"]),
-        rows::<AccountRow>(&table, &user, keys::prefix::ACCOUNT, ACCOUNT_FIELDS),
+        rows::<ConnectionStatusRow>(&table, &user, keys::prefix::BANK),
+        rows::<AccountRow>(&table, &user, keys::prefix::ACCOUNT),
     )?;
     let status: BTreeMap<&ConnectionId, ConnectionStatus> = connections.iter().map(|c| (&c.connection_id, c.status)).collect();
     let accounts: Vec<AccountView> = rows
@@ -118,7 +118,7 @@ const REVOKE_TIMEOUT: Duration = Duration::from_secs(5);
 pub async fn remove<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let id = ctx.path("accountId").unwrap_or_default();
-    let links = rows::<AccountLink>(&b.table, &user, keys::prefix::ACCOUNT, &["accountId", "connectionId"]).await?;
+    let links = rows::<AccountLink>(&b.table, &user, keys::prefix::ACCOUNT).await?;
     let connection = match links.iter().find(|l| l.account_id.as_str() == id) {
         Some(l) => l.connection_id.clone(),
         None => ConnectionId::new(id).map_err(|_| ApiError::NotFound)?,

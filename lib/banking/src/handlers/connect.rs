@@ -110,12 +110,10 @@ struct ConsentHead {
     expires_at: Option<Timestamp>,
 }
 
-const HEAD_FIELDS: &[&str] = &["connectionId", "bankName", "status", "consent", "stats"];
-
 /// A connection's public fields (no tokens: a projection, no decryption).
 async fn connection_head(table: &Table, user: &UserId, id: &ConnectionId) -> Result<Option<ConnectionHead>, ApiError> {
     let sk = ItemKey::BankConnection(user.clone(), id.clone()).key().sk;
-    let q = Query::table(user.as_str(), keys::user_pk(user)).sort_key(SortKey::Equals(sk)).project(HEAD_FIELDS).consistent();
+    let q = Query::table(user.as_str(), keys::user_pk(user)).sort_key(SortKey::Equals(sk)).project_as::<ConnectionHead>().consistent();
     Ok(table.query_as::<ConnectionHead>(&q).await?.items.into_iter().next())
 }
 

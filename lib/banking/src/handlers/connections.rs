@@ -1,7 +1,7 @@
 //! `GET /banking/connected` and `POST /banking/transactions/refresh`: my
 //! existing connections, listed and synced now.
 
-use super::rows::{rows, AccountRow, ConnectionRow, ACCOUNT_FIELDS, CONNECTION_FIELDS};
+use super::rows::{rows, AccountRow, ConnectionRow};
 use super::Banking;
 use crate::provider::BankProvider;
 use crate::sync::{sync_connection, SyncError};
@@ -46,8 +46,8 @@ struct ConnectedBank {
 pub async fn connected(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let (connections, accounts) = tokio::try_join!(
-        rows::<ConnectionRow>(&table, &user, keys::prefix::BANK, CONNECTION_FIELDS),
-        rows::<AccountRow>(&table, &user, keys::prefix::ACCOUNT, ACCOUNT_FIELDS),
+        rows::<ConnectionRow>(&table, &user, keys::prefix::BANK),
+        rows::<AccountRow>(&table, &user, keys::prefix::ACCOUNT),
     )?;
     let by_id: BTreeMap<&ConnectionId, &ConnectionRow> = connections.iter().map(|c| (&c.connection_id, c)).collect();
     let banks: Vec<ConnectedBank> = accounts
@@ -101,7 +101,7 @@ pub async fn refresh<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Resu
     let user = ctx.user()?.clone();
     let _: RefreshRequest = ctx.json()?;
     let now = b.table.now();
-    let connections = rows::<ConnectionRow>(&b.table, &user, keys::prefix::BANK, CONNECTION_FIELDS).await?;
+    let connections = rows::<ConnectionRow>(&b.table, &user, keys::prefix::BANK).await?;
     let syncable: Vec<&ConnectionRow> =
         connections.iter().filter(|c| matches!(c.status, ConnectionStatus::Active | ConnectionStatus::Error)).collect();
     let mut stats = RefreshStats::default();

@@ -1,5 +1,5 @@
-//! The projections the listings read (masked numbers, no tokens: nothing to
-//! decrypt), one row type per item kind.
+//! The rows the listings read (masked numbers, no tokens: nothing to
+//! decrypt), one type per item kind; each query projects on its row's fields.
 
 use expenzez_api::error::ApiError;
 use expenzez_domain::entities::{AccountStatus, AccountType, Balance, ConnectionStatus, SyncError as LastError};
@@ -23,9 +23,6 @@ pub(super) struct ConnectionRow {
     pub last_error: Option<LastError>,
     pub created_at: Timestamp,
 }
-
-pub(super) const CONNECTION_FIELDS: &[&str] =
-    &["connectionId", "bankName", "bankLogo", "status", "lastSync", "nextSync", "lastError", "createdAt"];
 
 /// An account as the listings show it (`GET /banking/connected`, `GET|POST
 /// /banking/accounts`).
@@ -56,30 +53,8 @@ pub(super) struct ProviderRow {
     pub logo: Option<String>,
 }
 
-pub(super) const ACCOUNT_FIELDS: &[&str] = &[
-    "accountId",
-    "connectionId",
-    "accountName",
-    "accountType",
-    "currency",
-    "ibanMasked",
-    "accountNumberMasked",
-    "sortCodeMasked",
-    "balance",
-    "status",
-    "isVisible",
-    "provider",
-    "createdAt",
-    "lastSyncAt",
-];
-
-/// The items of `user` under `prefix`, projected on `fields`, read as `T`.
-pub(super) async fn rows<T: serde::de::DeserializeOwned>(
-    table: &Table,
-    user: &UserId,
-    prefix: &str,
-    fields: &[&str],
-) -> Result<Vec<T>, ApiError> {
-    let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(prefix).project(fields);
+/// The items of `user` under `prefix`, projected on (and read as) the row `T`.
+pub(super) async fn rows<T: serde::de::DeserializeOwned>(table: &Table, user: &UserId, prefix: &str) -> Result<Vec<T>, ApiError> {
+    let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(prefix).project_as::<T>();
     Ok(table.query_all_as(&q).await?)
 }
