@@ -228,7 +228,7 @@ async fn a_code_the_provider_refuses_is_400_and_stores_nothing() {
 async fn accounts_without_a_key(env: &ApiEnv, u: &TestUser, method: &str) -> (u16, Value) {
     let table = Table::new(env.table.client().clone(), TableConfig::new(env.table.name(), cursor_key()), Arc::new(SystemClock));
     assert!(table.cipher().is_none());
-    let b = expenzez_banking::http::Banking::new(table, AnyProvider::Demo(expenzez_banking::memory::MemoryProvider::default()));
+    let b = expenzez_banking::Banking::new(table, AnyProvider::Demo(expenzez_banking::memory::MemoryProvider::default()));
     let ev = HttpEvent {
         method: method.into(),
         path: "/banking/accounts".into(),
@@ -352,9 +352,9 @@ async fn institutions_come_from_the_provider_once_and_then_from_the_shared_cache
     let cached: Option<expenzez_store::Versioned<expenzez_domain::entities::ApiCache>> = env
         .table
         .get(&ItemKey::ApiCache {
-            endpoint: expenzez_banking::connect::INSTITUTIONS_CACHE.into(),
+            endpoint: expenzez_banking::handlers::INSTITUTIONS_CACHE.into(),
             owner: None,
-            query_hash: expenzez_banking::connect::institutions_cache_hash(expenzez_domain::entities::Provider::Truelayer),
+            query_hash: expenzez_banking::handlers::institutions_cache_hash(expenzez_domain::entities::Provider::Truelayer),
         })
         .await
         .unwrap();

@@ -6,7 +6,6 @@
 //! most once in the period (however often it is evaluated and however the
 //! spending moves around it), and is alerted as soon as it has been reached.
 
-use expenzez_api::event::HttpEvent;
 use expenzez_budgets::evaluate::evaluate_periods;
 use expenzez_budgets::period::Period;
 use expenzez_budgets::spend::{reached, PeriodSpending};
@@ -17,6 +16,7 @@ use expenzez_domain::ids::UserId;
 use expenzez_domain::{keys, FixedClock, Money, Timestamp};
 use expenzez_store::{Query, Table};
 use expenzez_tests::fresh_table_with_clock;
+use expenzez_tests::samples::{json_request, reply};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,38 +63,11 @@ fn amount(minor: i64) -> Value {
 }
 
 async fn call(table: &Table, function: &str, method: &str, route: &str, path: &str, id: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let ev = HttpEvent {
-        method: method.into(),
-        path: path.into(),
-        route_key: format!("{method} {route}"),
-        path_parameters: id.map(|i| [("id".to_string(), i.to_string())].into()).unwrap_or_default(),
-        headers: [("content-type".to_string(), "application/json".to_string())].into(),
-        body: body.map(|b| b.to_string().into_bytes()),
-        claims: Some([("sub".to_string(), SUB.to_string())].into()),
-        request_id: "prop".into(),
-        ..Default::default()
-    };
-    let r = expenzez_api::routes::dispatch(function, table, ev.into_request().unwrap()).await.unwrap();
-    let status = r.status().as_u16();
-    let lambda_http::Body::Text(t) = r.body() else { return (status, Value::Null) };
-    (status, serde_json::from_str(t).unwrap())
+    reply(&expenzez_api::routes::dispatch(function, table, json_request(SUB, method, route, path, id, body.as_ref())).await.unwrap())
 }
 
 async fn budgets_call(table: &Table, function: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let ev = HttpEvent {
-        method: method.into(),
-        path: path.into(),
-        route_key: format!("{method} {path}"),
-        headers: [("content-type".to_string(), "application/json".to_string())].into(),
-        body: body.map(|b| b.to_string().into_bytes()),
-        claims: Some([("sub".to_string(), SUB.to_string())].into()),
-        request_id: "prop".into(),
-        ..Default::default()
-    };
-    let r = expenzez_budgets::routes::dispatch(function, table, ev.into_request().unwrap()).await.unwrap();
-    let status = r.status().as_u16();
-    let lambda_http::Body::Text(t) = r.body() else { return (status, Value::Null) };
-    (status, serde_json::from_str(t).unwrap())
+    reply(&expenzez_budgets::routes::dispatch(function, table, json_request(SUB, method, path, path, None, body.as_ref())).await.unwrap())
 }
 
 async fn transactions(table: &Table, user: &UserId) -> Vec<Transaction> {

@@ -4,13 +4,13 @@
 //! recomputed from the transactions, count each distinct id exactly once, and
 //! never touch another user's transactions.
 
-use expenzez_api::event::HttpEvent;
 use expenzez_api::routes::dispatch;
 use expenzez_domain::entities::Transaction;
 use expenzez_domain::ids::UserId;
 use expenzez_domain::keys;
 use expenzez_store::{Query, Table};
 use expenzez_tests::fresh_table;
+use expenzez_tests::samples::{json_request, reply};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -55,21 +55,7 @@ fn amount(minor: i64) -> Value {
 
 async fn call(table: &Table, sub: &str, function: &str, method: &str, route: &str, path: &str, body: Value) -> (u16, Value) {
     let id = path.strip_prefix("/transactions/").filter(|_| route.contains("{id}"));
-    let ev = HttpEvent {
-        method: method.into(),
-        path: path.into(),
-        route_key: format!("{method} {route}"),
-        path_parameters: id.map(|i| [("id".to_string(), i.to_string())].into()).unwrap_or_default(),
-        headers: [("content-type".to_string(), "application/json".to_string())].into(),
-        body: Some(body.to_string().into_bytes()),
-        claims: Some([("sub".to_string(), sub.to_string())].into()),
-        request_id: "prop".into(),
-        ..Default::default()
-    };
-    let r = dispatch(function, table, ev.into_request().unwrap()).await.unwrap();
-    let status = r.status().as_u16();
-    let lambda_http::Body::Text(t) = r.body() else { return (status, Value::Null) };
-    (status, serde_json::from_str(t).unwrap())
+    reply(&dispatch(function, table, json_request(sub, method, route, path, id, Some(&body))).await.unwrap())
 }
 
 async fn create(table: &Table, sub: &str, minor: i64, day: u32, cat: usize) -> String {

@@ -333,7 +333,7 @@ async fn a_raw_scan_holds_no_restricted_plaintext() {
         account_number: String,
         iban_masked: String,
     }
-    let projected = t.query_as::<Numbers>(&q.clone().project(&["PK", "SK", "accountNumber", "ibanMasked"])).await.unwrap().items;
+    let projected = t.query_as::<Numbers>(&q.clone().project_as::<Numbers>()).await.unwrap().items;
     assert!(projected
         .iter()
         .any(|n| Some(&n.account_number) == a1.account_number.as_ref() && Some(&n.iban_masked) == a1.iban_masked.as_ref()));

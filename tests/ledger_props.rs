@@ -1,12 +1,12 @@
 //! Property: any sequence of POST/PUT/DELETE on transactions leaves every
 //! monthly summary equal to the totals recomputed from the transactions.
 
-use expenzez_api::event::HttpEvent;
 use expenzez_api::routes::dispatch;
 use expenzez_domain::entities::Transaction;
 use expenzez_domain::keys;
 use expenzez_store::{Query, Table};
 use expenzez_tests::fresh_table;
+use expenzez_tests::samples::{json_request, reply};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -41,21 +41,8 @@ fn amount(minor: i64) -> Value {
 }
 
 async fn call(table: &Table, function: &str, method: &str, path: &str, id: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let ev = HttpEvent {
-        method: method.into(),
-        path: path.into(),
-        route_key: format!("{method} {}", if id.is_some() { "/transactions/{id}" } else { "/transactions" }),
-        path_parameters: id.map(|i| [("id".to_string(), i.to_string())].into()).unwrap_or_default(),
-        headers: [("content-type".to_string(), "application/json".to_string())].into(),
-        body: body.map(|b| b.to_string().into_bytes()),
-        claims: Some([("sub".to_string(), SUB.to_string())].into()),
-        request_id: "prop".into(),
-        ..Default::default()
-    };
-    let r = dispatch(function, table, ev.into_request().unwrap()).await.unwrap();
-    let status = r.status().as_u16();
-    let lambda_http::Body::Text(t) = r.body() else { return (status, Value::Null) };
-    (status, serde_json::from_str(t).unwrap())
+    let route = if id.is_some() { "/transactions/{id}" } else { "/transactions" };
+    reply(&dispatch(function, table, json_request(SUB, method, route, path, id, body.as_ref())).await.unwrap())
 }
 
 async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {

@@ -159,15 +159,7 @@ impl ApiEnv {
     /// With banking against `provider` (e.g. TrueLayer at a wiremock URL) and
     /// the sync queue in the local SQS, worked as Lambda's event source would.
     pub async fn start_with_bank(provider: expenzez_banking::lambda::AnyProvider) -> ApiEnv {
-        let table = fresh_table().await;
-        let mut banking = expenzez_local_api::banking(&table, provider);
-        let name = format!("test-sync-{}", uuid::Uuid::new_v4().simple());
-        let queue = expenzez_local_api::sync_queue::create(&name).await.unwrap();
-        // Runs for the rest of the test process.
-        let _worker =
-            expenzez_local_api::sync_queue::poll(queue.clone(), table.clone(), banking.provider.clone(), banking.settings.clone());
-        banking.queue = Some(Arc::new(queue));
-        Self::start_with(table, banking).await
+        Self::start_with_bank_settings(provider, expenzez_banking::SyncSettings::default()).await
     }
 
     /// [`ApiEnv::start_with_bank`], the sync and the bank callback sending
@@ -176,9 +168,14 @@ impl ApiEnv {
         provider: expenzez_banking::lambda::AnyProvider,
         notifications: expenzez_banking::notices::NotificationQueue,
     ) -> ApiEnv {
+        let settings = expenzez_banking::SyncSettings { notifications: Some(notifications), ..Default::default() };
+        Self::start_with_bank_settings(provider, settings).await
+    }
+
+    async fn start_with_bank_settings(provider: expenzez_banking::lambda::AnyProvider, settings: expenzez_banking::SyncSettings) -> ApiEnv {
         let table = fresh_table().await;
         let mut banking = expenzez_local_api::banking(&table, provider);
-        banking.settings = Arc::new(expenzez_banking::SyncSettings { notifications: Some(notifications), ..Default::default() });
+        banking.settings = Arc::new(settings);
         let name = format!("test-sync-{}", uuid::Uuid::new_v4().simple());
         let queue = expenzez_local_api::sync_queue::create(&name).await.unwrap();
         // Runs for the rest of the test process.
@@ -198,7 +195,7 @@ impl ApiEnv {
         Self::start_with(table, banking).await
     }
 
-    async fn start_with(table: Table, banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>) -> ApiEnv {
+    async fn start_with(table: Table, banking: expenzez_banking::Banking<expenzez_banking::lambda::AnyProvider>) -> ApiEnv {
         let notify = expenzez_notify::Notify::new(table.clone(), None);
         Self::start_full(table, banking, notify).await
     }
@@ -225,7 +222,7 @@ impl ApiEnv {
 
     async fn start_full(
         table: Table,
-        banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
+        banking: expenzez_banking::Banking<expenzez_banking::lambda::AnyProvider>,
         notify: expenzez_notify::Notify,
     ) -> ApiEnv {
         let objects = expenzez_local_api::statement_bucket::handle("test-statements-not-created").await;
@@ -234,7 +231,7 @@ impl ApiEnv {
 
     async fn start_full_with(
         table: Table,
-        banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
+        banking: expenzez_banking::Banking<expenzez_banking::lambda::AnyProvider>,
         notify: expenzez_notify::Notify,
         objects: expenzez_statements::objects::Objects,
     ) -> ApiEnv {

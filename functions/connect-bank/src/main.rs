@@ -3,6 +3,6 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     // Tracing, typed config, the table and the provider client, once per cold start.
-    let banking = expenzez_banking::http::Banking::from_env(true).await?;
+    let banking = expenzez_banking::Banking::from_env(true).await?;
     expenzez_banking::routes::provider::serve("ConnectBankFunction", &banking).await
 }

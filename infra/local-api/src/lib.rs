@@ -20,8 +20,8 @@ pub use authorizer::Authorizer;
 pub use server::{LocalApi, Running};
 
 use expenzez_banking::connect::ConnectSettings;
-use expenzez_banking::http::Banking;
 use expenzez_banking::lambda::AnyProvider;
+use expenzez_banking::Banking;
 
 /// Where the local API's bank connections redirect after the bank (the
 /// app's deep link; registered with the provider in a real deployment).

@@ -25,7 +25,7 @@ pub struct LocalApi {
     /// The auth routes' identity provider (the local Cognito, triggers emulated).
     pub auth: expenzez_auth::Auth<crate::triggers::LocalCognito>,
     /// The banking routes (the deterministic demo bank, or TrueLayer's API at a configured URL).
-    pub banking: expenzez_banking::http::Banking<expenzez_banking::lambda::AnyProvider>,
+    pub banking: expenzez_banking::Banking<expenzez_banking::lambda::AnyProvider>,
     /// The assistant and bills routes.
     pub assistant: expenzez_assistant::Assistant,
     /// The notification routes (`POST /notifications/send` pushes through `notify.expo`).

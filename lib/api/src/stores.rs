@@ -180,7 +180,7 @@ impl SummaryStore for Table {
         struct Ts {
             timestamp: Timestamp,
         }
-        let mut q = Query::index(user.as_str(), keys::Index::Gsi2, keys::user_pk(user)).limit(1).project(&["timestamp"]);
+        let mut q = Query::index(user.as_str(), keys::Index::Gsi2, keys::user_pk(user)).limit(1).project_as::<Ts>();
         if newest {
             q = q.descending();
         }

@@ -165,13 +165,12 @@ pub async fn erase_data(table: &Table, user: &UserId) -> Result<usize, StoreErro
 /// never exported either.
 pub async fn export(table: &Table, user: &UserId) -> Result<Vec<serde_json::Value>, StoreError> {
     const NEVER_EXPORTED: &[&str] = &[PIN_HASH_ATTRIBUTE, FINGERPRINT_HASH_ATTRIBUTE];
-    const TABLE_ATTRS: &[&str] = &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK, keys::GSI2PK, keys::GSI2SK, keys::GSI3PK, keys::GSI3SK];
     let mut out = Vec::new();
     for pk in partitions(user) {
         let items = table.query_all_items(&Query::table(user.as_str(), pk)).await?;
         for mut item in items {
             item.retain(|name, value| {
-                !TABLE_ATTRS.contains(&name.as_str())
+                !keys::KEY_ATTRIBUTES.contains(&name.as_str())
                     && !RESTRICTED_ATTRIBUTES.contains(&name.as_str())
                     && !NEVER_EXPORTED.contains(&name.as_str())
                     && !matches!(value, expenzez_store::sdk::types::AttributeValue::B(_))

@@ -57,7 +57,7 @@ pub async fn due(table: &Table, until: Timestamp) -> Result<Vec<DueConsent>, Sto
         // GSI3SK is `{expiresAt}#{userId}#{connectionId}`; '~' sorts after '#'.
         let q = Query::index("system", Index::Gsi3, keys::consent_due_pk(shard))
             .sort_key(SortKey::LessOrEqual(keys::due_at_or_before(until)))
-            .project(&[keys::GSI3SK, "bankName"]);
+            .project_as::<Row>();
         let rows = table.query_all_as::<Row>(&q).await?;
         Ok::<_, StoreError>(
             rows.into_iter()

@@ -5,7 +5,7 @@
 
 pub mod connect;
 pub mod consent;
-pub mod http;
+pub mod handlers;
 pub mod lambda;
 pub mod memory;
 pub mod notices;
@@ -17,5 +17,6 @@ pub mod store;
 pub mod sync;
 pub mod truelayer;
 
+pub use handlers::Banking;
 pub use provider::{BankProvider, ProviderError};
 pub use sync::{sync_connection, SyncError, SyncReport, SyncSettings};

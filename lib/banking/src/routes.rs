@@ -5,29 +5,28 @@
 
 /// Listings from the table alone (masked numbers, no KMS, no provider).
 pub mod reads {
-    use crate::{connect, http};
+    use crate::handlers;
     use expenzez_store::Table;
 
     expenzez_api::routes! {
         state(table: &Table);
-        GetBankingConnectedFunction: GET "/banking/connected" => http::connected(table),
-        ListBankAccountsFunction: GET | POST "/banking/accounts" => connect::accounts(table),
+        GetBankingConnectedFunction: GET "/banking/connected" => handlers::connected(table),
+        ListBankAccountsFunction: GET | POST "/banking/accounts" => handlers::accounts(table),
     }
 }
 
 /// The routes that reach the provider (connect, callback, refresh, institutions, remove).
 pub mod provider {
-    use crate::connect;
-    use crate::http::{self, Banking};
+    use crate::handlers::{self, Banking};
     use crate::provider::BankProvider;
 
     expenzez_api::routes! {
         state[P: BankProvider + 'static](b: &Banking<P>);
-        RefreshBankTransactionsFunction: POST "/banking/transactions/refresh" => http::refresh(b),
-        ConnectBankFunction: POST "/banking/connect" => connect::connect(b),
-        BankCallbackFunction: POST "/banking/callback" => connect::callback(b),
-        GetInstitutionsFunction: GET "/banking/institutions" => connect::institutions(b),
-        RemoveBankFunction: DELETE "/banking/remove/{accountId}" => connect::remove(b),
+        RefreshBankTransactionsFunction: POST "/banking/transactions/refresh" => handlers::refresh(b),
+        ConnectBankFunction: POST "/banking/connect" => handlers::connect(b),
+        BankCallbackFunction: POST "/banking/callback" => handlers::callback(b),
+        GetInstitutionsFunction: GET "/banking/institutions" => handlers::institutions(b),
+        RemoveBankFunction: DELETE "/banking/remove/{accountId}" => handlers::remove(b),
     }
 }
 

@@ -64,7 +64,7 @@ impl SyncStore for Table {
             account_id: AccountId,
             connection_id: ConnectionId,
         }
-        let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::ACCOUNT).project(&["accountId", "connectionId"]);
+        let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::ACCOUNT).project_as::<Link>();
         let links = self.query_all_as::<Link>(&q.consistent()).await?;
         Ok(links.into_iter().filter(|l| l.connection_id == *id).map(|l| l.account_id).collect())
     }

@@ -133,7 +133,7 @@ impl BudgetStore for Table {
         // `{periodEnd}#...` sorts below `{now}#` exactly when the period ended before now.
         let q = Query::index("system", keys::Index::Gsi1, keys::budget_due_pk(shard))
             .sort_key(SortKey::LessOrEqual(keys::due_before(now)))
-            .project(&[keys::GSI1SK]);
+            .project_as::<Due>();
         let rows = self.query_all_as::<Due>(&q).await?;
         Ok(rows.into_iter().filter_map(|d| keys::parse_budget_due_sk(&d.sk)).map(|(_, u, b)| (u, b)).collect())
     }

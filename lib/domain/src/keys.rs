@@ -99,6 +99,8 @@ pub const GSI2PK: &str = "GSI2PK";
 pub const GSI2SK: &str = "GSI2SK";
 pub const GSI3PK: &str = "GSI3PK";
 pub const GSI3SK: &str = "GSI3SK";
+/// Every key attribute an item can carry (the table's and the indexes').
+pub const KEY_ATTRIBUTES: [&str; 8] = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK];
 /// TTL attribute (epoch seconds). A DynamoDB reserved word: use `#ttl` in expressions.
 pub const TTL: &str = "TTL";
 pub const ENTITY_TYPE: &str = "entityType";

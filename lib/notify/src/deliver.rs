@@ -56,7 +56,7 @@ pub async fn sent_between(table: &Table, user: &UserId, from: Timestamp, to: Tim
     let p = keys::prefix::NOTIFICATION;
     let q = Query::table(user.as_str(), keys::user_pk(user))
         .sort_key(SortKey::Between(format!("{p}{from}"), format!("{p}{to}")))
-        .project(&["notificationId"])
+        .project_as::<Row>()
         .consistent();
     Ok(table.query_all_as::<Row>(&q).await?.len())
 }

@@ -103,8 +103,14 @@ pub async fn register_token(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
                 (value, Condition::Version(version))
             }
             None => {
-                let q = Query::table(user.as_str(), keys::user_pk(&user)).begins_with(keys::prefix::TOKEN).project(&["deviceId"]);
-                if table.query_all_as::<serde_json::Value>(&q).await?.len() >= MAX_DEVICES {
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Registered {
+                    #[allow(dead_code)]
+                    device_id: String,
+                }
+                let q = Query::table(user.as_str(), keys::user_pk(&user)).begins_with(keys::prefix::TOKEN).project_as::<Registered>();
+                if table.query_all_as::<Registered>(&q).await?.len() >= MAX_DEVICES {
                     return Err(ApiError::Conflict {
                         code: "TOO_MANY_DEVICES",
                         message: format!("At most {MAX_DEVICES} devices can receive notifications; remove one first."),
@@ -366,7 +372,7 @@ pub async fn clear_history(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
         #[serde(rename = "SK")]
         sk: String,
     }
-    let q = Query::table(user.as_str(), keys::user_pk(&user)).begins_with(keys::prefix::NOTIFICATION).project(&[keys::PK, keys::SK]);
+    let q = Query::table(user.as_str(), keys::user_pk(&user)).begins_with(keys::prefix::NOTIFICATION).project_as::<Row>();
     let rows: Vec<Row> = table.query_all_as(&q).await?;
     let keys: Vec<Key> = rows.into_iter().map(|r| Key { pk: r.pk, sk: r.sk }).collect();
     table.batch_delete(&keys).await?;

@@ -50,7 +50,7 @@ pub async fn due(table: &Table, now: Timestamp) -> Result<Vec<(Timestamp, UserId
         // GSI1SK is `{checkAfter}#{userId}#{deviceId}#{receiptId}`; '~' sorts after '#'.
         let q = Query::index("system", Index::Gsi1, keys::receipt_due_pk(shard))
             .sort_key(SortKey::LessOrEqual(keys::due_at_or_before(now)))
-            .project(&[keys::GSI1SK]);
+            .project_as::<Row>();
         all.extend(table.query_all_as::<Row>(&q).await?.into_iter().filter_map(|r| keys::parse_receipt_due_sk(&r.gsi1sk)));
     }
     Ok(all)

@@ -16,7 +16,8 @@ type R<T> = Result<T, StoreError>;
 /// A condition expression with its `#c…` names and `:c…` values.
 pub type Cond = expenzez_store::ConditionExpr;
 
-/// What a PIN listing shows: never the hash (it is not even read).
+/// What a PIN listing shows: never the hash (it is not even read: the
+/// query projects on these fields).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PinRow {
@@ -28,9 +29,6 @@ pub struct PinRow {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
-
-/// The attributes of [`PinRow`] (a projection: the hash is not among them).
-pub const PIN_ROW_FIELDS: &[&str] = &["deviceId", "lockedUntil", "lockCount", "lastValidatedAt", "createdAt", "updatedAt"];
 
 pub trait SecurityStore: Metered {
     fn device(&self, user: &UserId, device: &DeviceId) -> impl Future<Output = R<Option<Versioned<Device>>>> + Send;
@@ -71,7 +69,7 @@ impl SecurityStore for Table {
         Ok(self.get_consistent::<DevicePin>(&ItemKey::DevicePin(user.clone(), device.clone())).await?.map(|v| v.value))
     }
     async fn pin_rows(&self, user: &UserId) -> R<Vec<PinRow>> {
-        let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::PIN).project(PIN_ROW_FIELDS);
+        let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(keys::prefix::PIN).project_as::<PinRow>();
         self.query_all_as(&q).await
     }
     async fn create_pin(&self, pin: &DevicePin) -> R<u64> {

@@ -1,5 +1,7 @@
 use crate::item::Item;
+use expenzez_domain::entities::RESTRICTED_ATTRIBUTES;
 use expenzez_domain::keys::{self, Index};
+use serde::de::DeserializeOwned;
 
 /// A condition on the sort key (of the table or of the index).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +68,26 @@ impl Query {
         self.limit = Some(n.clamp(1, Self::MAX_LIMIT));
         self
     }
-    pub fn project(mut self, attrs: &[&str]) -> Self {
-        self.projection = Some(attrs.iter().map(|a| a.to_string()).collect());
+    /// Reads only the attributes `T` reads: the serde names of its fields
+    /// (`rename` and `rename_all` applied), so the projection cannot drift
+    /// from the row it is read into. With a restricted attribute among them,
+    /// also `PK` and `SK`, which its decryption is bound to.
+    ///
+    /// # Panics
+    /// If `T` is not a struct with named fields (e.g. it `flatten`s): a
+    /// programming error that any test running the query finds.
+    pub fn project_as<T: DeserializeOwned>(mut self) -> Self {
+        let fields = serde_aux::serde_introspection::serde_introspect::<T>();
+        assert!(!fields.is_empty(), "project_as::<{}>: not a struct with named fields", std::any::type_name::<T>());
+        let mut attrs: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+        if fields.iter().any(|f| RESTRICTED_ATTRIBUTES.contains(f)) {
+            for k in [keys::PK, keys::SK] {
+                if !fields.contains(&k) {
+                    attrs.push(k.to_string());
+                }
+            }
+        }
+        self.projection = Some(attrs);
         self
     }
     pub fn consistent(mut self) -> Self {
@@ -118,3 +138,46 @@ impl<T> Page<T> {
 }
 
 pub(crate) type RawPage = Page<Item>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[test]
+    fn a_projection_is_the_serde_names_of_its_row() {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct Row {
+            device_id: String,
+            #[serde(rename = "GSI1SK")]
+            due: String,
+            last_seen_at: Option<i64>,
+            #[serde(default)]
+            lock_count: u32,
+        }
+        let q = Query::table("u", "USER#u").project_as::<Row>();
+        assert_eq!(q.projection.unwrap(), ["deviceId", "GSI1SK", "lastSeenAt", "lockCount"]);
+    }
+
+    #[test]
+    fn a_restricted_attribute_brings_the_key_its_decryption_is_bound_to() {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct Numbers {
+            account_number: String,
+            iban_masked: String,
+        }
+        assert!(RESTRICTED_ATTRIBUTES.contains(&"accountNumber"));
+        let q = Query::table("u", "USER#u").project_as::<Numbers>();
+        assert_eq!(q.projection.unwrap(), ["accountNumber", "ibanMasked", keys::PK, keys::SK]);
+    }
+
+    #[test]
+    #[should_panic(expected = "not a struct with named fields")]
+    fn a_row_without_named_fields_is_refused() {
+        let _ = Query::table("u", "USER#u").project_as::<std::collections::HashMap<String, String>>();
+    }
+}

@@ -5,7 +5,8 @@
 //! 2. Fetch everything first (accounts, balances, settled transactions from
 //!    the watermark minus an overlap window, pending ones). A provider failure
 //!    here writes nothing.
-//! 3. Plan the changes against what is stored: transaction ids are
+//! 3. Plan the changes against what is stored ([`plan`]; the provider's
+//!    data in our types: [`map`]): transaction ids are
 //!    deterministic from (provider, account, stable id), so a re-sync finds the
 //!    same items; unchanged ones are not written; pending ones that are no
 //!    longer pending and settled ones the provider no longer returns in the
@@ -16,23 +17,21 @@
 //! 5. Only then advance the watermark (`lastSync`, `nextSync`, `stats`) and
 //!    record a sync run.
 
+mod map;
+mod plan;
+
+pub use map::{account_id, provider_category};
+
 use crate::notices::{self, NotificationQueue};
 use crate::provider::*;
 use crate::store::SyncStore;
 use expenzez_api::ledger::{apply_batch, BatchError, Change};
-use expenzez_domain::category::AppCategory;
-use expenzez_domain::entities::{
-    AccountProvider, AccountStatus, Balance, BankAccount, BankConnection, ConnectionStatus, Merchant, SyncError as LastError, SyncOutcome,
-    SyncRun, Transaction, TransactionCategory, TransactionSource, TransactionSummary, TransactionType,
-};
-use expenzez_domain::ids::{AccountId, ConnectionId, TransactionId, UserId};
-use expenzez_domain::keys::Category;
-use expenzez_domain::merchant;
+use expenzez_domain::entities::{BankConnection, ConnectionStatus, SyncError as LastError, SyncOutcome, SyncRun, Transaction};
+use expenzez_domain::ids::{ConnectionId, TransactionId, UserId};
 use expenzez_domain::money::Money;
 use expenzez_domain::Timestamp;
 use expenzez_store::{Condition, Retry, StoreError, Versioned};
-use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use map::Fetched;
 use std::time::Duration;
 
 /// How a sync is paced.
@@ -152,10 +151,10 @@ fn dur(d: Duration) -> i64 {
     d.as_secs() as i64
 }
 
-/// Syncs one connection. Every outcome is recorded on the connection and as a
 /// A failure as recorded on the connection: code, message, backoff, whether to reconnect.
 type RecordedError = (String, String, Option<Duration>, bool);
 
+/// Syncs one connection. Every outcome is recorded on the connection and as a
 /// [`SyncRun`]; the error says whether to retry.
 pub async fn sync_connection<S: SyncStore, P: BankProvider>(
     store: &S,
@@ -224,8 +223,7 @@ pub async fn sync_connection<S: SyncStore, P: BankProvider>(
                     c.next_sync = None;
                 } else {
                     c.status = ConnectionStatus::Error;
-                    let exp = settings.retry_base.saturating_mul(1 << (retry_count - 1).min(16));
-                    let wait = exp.max(retry_after.unwrap_or_default()).min(settings.retry_max);
+                    let wait = plan::retry_delay(settings, retry_count, *retry_after);
                     c.next_sync = Some(now.plus_seconds(dur(wait).max(1)));
                 }
             }
@@ -288,14 +286,6 @@ async fn update_connection<S: SyncStore>(
     Err(StoreError::Conflict { op: "PutItem" })
 }
 
-/// What the provider holds for one account.
-struct Fetched {
-    account: ProviderAccount,
-    balance: ProviderBalance,
-    settled: Vec<ProviderTransaction>,
-    pending: Vec<ProviderTransaction>,
-}
-
 async fn fetch_all<P: BankProvider>(provider: &P, token: &str, from: Timestamp, to: Timestamp) -> ProviderResult<Vec<Fetched>> {
     let mut out = Vec::new();
     for account in provider.accounts(token).await? {
@@ -345,10 +335,7 @@ async fn run<S: SyncStore, P: BankProvider>(
     if near_expiry || conn.value.access_token.is_none() {
         conn = refresh_tokens(store, provider, conn).await?;
     }
-    let from = match conn.value.stats.last_successful_sync {
-        Some(last) => last.plus_seconds(-dur(settings.overlap)),
-        None => now.plus_seconds(-dur(settings.initial_history)),
-    };
+    let from = plan::fetch_from(&conn.value, settings, now);
     let token = conn.value.access_token.clone().unwrap_or_default();
     let fetched = match fetch_all(provider, &token, from, now).await {
         Err(ProviderError::Unauthorized) => {
@@ -376,18 +363,9 @@ async fn run<S: SyncStore, P: BankProvider>(
     let large = loop {
         // Always starts one: a conflict is retried only while attempts remain.
         tries.next().await;
-        let changes = plan(store, &conn.value, &fetched, from, now, settings).await?;
+        let changes = plan_changes(store, &conn.value, &fetched, from, now, settings).await?;
         // New to the table (not a first sync's history) and large: notified once written.
-        let fresh: Vec<Transaction> = if conn.value.stats.last_successful_sync.is_some() {
-            changes
-                .iter()
-                .filter(|c| c.before.is_none())
-                .filter_map(|c| c.after.clone())
-                .filter(|t| t.amount.abs() >= settings.large_transaction)
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let fresh = plan::large_new(&changes, conn.value.stats.last_successful_sync.is_none(), settings.large_transaction);
         match apply_batch(store, &user, changes).await {
             Ok(o) => {
                 report.transactions_written += o.written;
@@ -433,15 +411,6 @@ async fn retire_superseded<S: SyncStore, P: BankProvider>(store: &S, provider: &
     }
 }
 
-/// Our id for a provider account (ids are opaque; one that cannot be a key
-/// segment is hashed).
-pub fn account_id(provider_account_id: &str) -> AccountId {
-    AccountId::new(provider_account_id).unwrap_or_else(|_| {
-        let h = Sha256::digest(provider_account_id.as_bytes());
-        AccountId::new(format!("h-{}", hex::encode(&h[..16]))).expect("hex is a valid id")
-    })
-}
-
 /// Writes the account if it changed; returns the connection it belonged to
 /// before, when that was another one (the bank was connected again).
 async fn save_account<S: SyncStore>(
@@ -450,181 +419,22 @@ async fn save_account<S: SyncStore>(
     f: &Fetched,
     now: Timestamp,
 ) -> Result<Option<ConnectionId>, StoreError> {
-    let id = account_id(&f.account.account_id);
-    let before = store.account(&conn.user_id, &id).await?;
-    let a = &f.account;
-    let mut next = BankAccount {
-        account_id: id,
-        connection_id: conn.connection_id.clone(),
-        user_id: conn.user_id.clone(),
-        account_name: a.display_name.clone(),
-        account_type: a.account_type,
-        currency: a.currency.clone(),
-        account_number: a.number.number.clone(),
-        sort_code: a.number.sort_code.clone(),
-        iban: a.number.iban.clone(),
-        account_number_masked: None,
-        sort_code_masked: None,
-        iban_masked: None,
-        balance: Balance {
-            available: f.balance.available,
-            current: f.balance.current,
-            overdraft: f.balance.overdraft,
-            currency: f.balance.currency.clone(),
-            last_updated: f.balance.updated_at,
+    let before = store.account(&conn.user_id, &account_id(&f.account.account_id)).await?;
+    let fresh = map::bank_account(conn, f, now);
+    let (next, condition) = match &before {
+        Some(b) => match map::account_update(fresh, &b.value) {
+            Some(next) => (next, Condition::Version(b.version)),
+            None => return Ok(None),
         },
-        status: AccountStatus::Active,
-        is_visible: true,
-        provider: AccountProvider { bank_name: a.bank_name.clone(), display_name: a.bank_name.clone(), logo: a.logo.clone() },
-        created_at: now,
-        updated_at: now,
-        last_sync_at: now,
-        transaction_summary: TransactionSummary {
-            total_transactions: f.settled.len() as u64,
-            last_transaction_date: f.settled.iter().map(|t| t.timestamp).max(),
-            average_monthly_spending: Money::ZERO,
-        },
-    };
-    next.set_masks();
-    let condition = match &before {
-        Some(b) => {
-            // The user's choices survive a sync; unchanged accounts are not rewritten.
-            next.is_visible = b.value.is_visible;
-            next.created_at = b.value.created_at;
-            // The fetch covers only the re-fetched window: keep the account's
-            // figures from the first sync, moving the last date forward only.
-            next.transaction_summary.total_transactions = b.value.transaction_summary.total_transactions;
-            next.transaction_summary.last_transaction_date =
-                next.transaction_summary.last_transaction_date.max(b.value.transaction_summary.last_transaction_date);
-            let mut same = next.clone();
-            same.updated_at = b.value.updated_at;
-            same.last_sync_at = b.value.last_sync_at;
-            if same == b.value {
-                return Ok(None);
-            }
-            Condition::Version(b.version)
-        }
-        None => Condition::MustNotExist,
+        None => (fresh, Condition::MustNotExist),
     };
     let previous = before.map(|b| b.value.connection_id).filter(|c| *c != conn.connection_id);
     store.save_account(&next, condition).await?;
     Ok(previous)
 }
 
-/// The stable key of each fetched transaction: the provider's stable id, else
-/// a content hash numbered among identical ones (these are replaced, not
-/// merged, with the re-fetched window: SPEC §3).
-fn keyed(txns: &[ProviderTransaction], pending: bool) -> Vec<(String, &ProviderTransaction)> {
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    txns.iter()
-        .map(|t| {
-            let key = match t.stable_id() {
-                Some(s) => format!("id:{s}"),
-                None => {
-                    let content = format!("{}|{}|{}|{}", t.timestamp, t.amount.minor(), t.currency, t.description);
-                    let n = seen.entry(content.clone()).or_default();
-                    *n += 1;
-                    let h = Sha256::digest(format!("{content}|{n}").as_bytes());
-                    format!("{}:{}", if pending { "pending" } else { "content" }, hex::encode(&h[..16]))
-                }
-            };
-            (key, t)
-        })
-        .collect()
-}
-
-/// The app's category of a fetched transaction (APP-CONTRACT "Categories"):
-/// TrueLayer's classification mapped into the one taxonomy; where it says
-/// nothing ("Uncategorized", a bare `PURCHASE`), the keyword rules on the
-/// merchant and description; else `Other`.
-pub fn provider_category(t: &ProviderTransaction) -> Category {
-    let said = AppCategory::from_truelayer(&t.transaction_classification, &t.transaction_category);
-    let known = said.filter(|c| *c != AppCategory::Other).or_else(|| {
-        let text = format!("{} {}", t.merchant_name.as_deref().unwrap_or_default(), t.description);
-        merchant::keyword_category(&text)
-    });
-    known.or(said).unwrap_or(AppCategory::Other).category()
-}
-
-/// The provider's own word for the category, as it sent it (kept beside the
-/// mapped one): the classification's class, else `transaction_category`.
-fn provider_word(t: &ProviderTransaction) -> String {
-    let word = t.transaction_classification.first().unwrap_or(&t.transaction_category);
-    word.trim().chars().take(64).collect()
-}
-
-fn transaction_type(t: &ProviderTransaction) -> TransactionType {
-    match t.transaction_type.as_str() {
-        "CREDIT" => TransactionType::Credit,
-        "FEE" => TransactionType::Fee,
-        "INTEREST" => TransactionType::Interest,
-        "TRANSFER" => TransactionType::Transfer,
-        _ if !t.amount.is_negative() => TransactionType::Credit,
-        _ => TransactionType::Debit,
-    }
-}
-
-/// The stored form of a fetched transaction; what the user set on the
-/// stored one (category override, note, tags, hidden) is kept.
-fn to_transaction(
-    conn: &BankConnection,
-    account: &ProviderAccount,
-    id: TransactionId,
-    stable: &str,
-    t: &ProviderTransaction,
-    pending: bool,
-    before: Option<&Transaction>,
-    now: Timestamp,
-) -> Transaction {
-    let cat = provider_category(t);
-    let mut next = Transaction {
-        category: TransactionCategory {
-            secondary: t.transaction_classification.get(1).cloned(),
-            provider_primary: Some(provider_word(t)),
-            ..TransactionCategory::of(cat.clone())
-        },
-        merchant: t.merchant_name.clone().map(Merchant::named),
-        transaction_type: transaction_type(t),
-        transaction_code: Some(t.transaction_category.clone()),
-        created_at: now,
-        updated_at: now,
-        running_balance: t.running_balance,
-        is_pending: pending,
-        bank_name: Some(account.bank_name.clone()),
-        account_type: Some(format!("{:?}", account.account_type).to_ascii_lowercase()),
-        source: Some(TransactionSource::Truelayer),
-        provider_transaction_id: Some(stable.to_string()),
-        ..Transaction::new(
-            conn.user_id.clone(),
-            account_id(&account.account_id),
-            id,
-            t.amount,
-            t.currency.clone(),
-            t.timestamp,
-            t.description.clone(),
-            cat.clone(),
-        )
-    };
-    if let Some(b) = before {
-        if b.category.user_modified {
-            next.category.primary = b.category.primary.clone();
-            next.category.secondary = b.category.secondary.clone();
-            next.category.user_modified = true;
-        }
-        next.user_note = b.user_note.clone();
-        next.tags = b.tags.clone();
-        next.is_hidden = b.is_hidden;
-        next.exclude_from_spend = b.exclude_from_spend;
-        next.ai_insights = b.ai_insights.clone();
-        next.created_at = b.created_at;
-        next.updated_at = b.updated_at;
-    }
-    next
-}
-
-/// The changes that make the stored transactions of this connection's
-/// accounts equal to what the provider returned for the window.
-async fn plan<S: SyncStore>(
+/// Reads what the plan compares with, then plans ([`plan::changes`]).
+async fn plan_changes<S: SyncStore>(
     store: &S,
     conn: &BankConnection,
     fetched: &[Fetched],
@@ -633,50 +443,9 @@ async fn plan<S: SyncStore>(
     settings: &SyncSettings,
 ) -> Result<Vec<Change>, StoreError> {
     let user = &conn.user_id;
-    let provider = "truelayer";
-    // Wanted: settled then pending, so a settled one wins a shared id.
-    let mut wanted: BTreeMap<TransactionId, (usize, String, &ProviderTransaction, bool)> = BTreeMap::new();
-    for (i, f) in fetched.iter().enumerate() {
-        let acc = account_id(&f.account.account_id);
-        for (pending, list) in [(true, &f.pending), (false, &f.settled)] {
-            for (key, t) in keyed(list, pending) {
-                let id = TransactionId::deterministic(provider, &acc, &key);
-                wanted.insert(id, (i, key, t, pending));
-            }
-        }
-    }
+    let wanted = plan::wanted(fetched);
     let ids: Vec<TransactionId> = wanted.keys().cloned().collect();
-    let mut stored: BTreeMap<TransactionId, Versioned<Transaction>> =
-        store.transactions_by_id(user, &ids).await?.into_iter().map(|v| (v.value.transaction_id.clone(), v)).collect();
-    let accounts: BTreeMap<AccountId, ()> = fetched.iter().map(|f| (account_id(&f.account.account_id), ())).collect();
-    let window: Vec<Versioned<Transaction>> = store
-        .transactions_since(user, from.min(now.plus_seconds(-dur(settings.pending_lookback))))
-        .await?
-        .into_iter()
-        .filter(|t| t.value.source == Some(TransactionSource::Truelayer) && accounts.contains_key(&t.value.account_id))
-        .collect();
-    let mut changes = Vec::new();
-    for (id, (i, key, t, pending)) in &wanted {
-        let before = stored.remove(id);
-        let mut after = to_transaction(conn, &fetched[*i].account, id.clone(), key, t, *pending, before.as_ref().map(|b| &b.value), now);
-        if let Some(b) = &before {
-            if after == b.value {
-                continue;
-            }
-            after.updated_at = now;
-        }
-        changes.push(Change { before, after: Some(after) });
-    }
-    for t in window {
-        if wanted.contains_key(&t.value.transaction_id) {
-            continue;
-        }
-        // Not pending any more (settled under its own id, or dropped), or a
-        // settled one inside the re-fetched window the provider no longer has.
-        let gone = t.value.is_pending || (t.value.timestamp >= from && t.value.timestamp <= now);
-        if gone {
-            changes.push(Change { before: Some(t), after: None });
-        }
-    }
-    Ok(changes)
+    let stored = store.transactions_by_id(user, &ids).await?;
+    let window = store.transactions_since(user, plan::stored_from(from, now, settings)).await?;
+    Ok(plan::changes(conn, fetched, &wanted, stored, window, from, now))
 }

@@ -1,136 +1,25 @@
-//! The banking routes the app calls (APP-CONTRACT.md "Banking"): here the
-//! ones that read or sync existing connections (`GET /banking/connected`,
-//! `POST /banking/transactions/refresh`), the shared state, the route table
-//! and dispatch; connecting and disconnecting are in [`crate::connect`].
-//!
-//! Listing reads projections of the connection and account items (masked
-//! numbers, no tokens), so it needs no decryption.
+//! `GET /banking/connected` and `POST /banking/transactions/refresh`: my
+//! existing connections, listed and synced now.
 
-use crate::connect::ConnectSettings;
-use crate::lambda::{AnyProvider, LambdaError};
+use super::rows::{rows, AccountRow, ConnectionRow};
+use super::Banking;
 use crate::provider::BankProvider;
-use crate::queue::SyncQueue;
-use crate::sync::{sync_connection, SyncError, SyncSettings};
+use crate::sync::{sync_connection, SyncError};
 use expenzez_api::edge::Reply;
 use expenzez_api::error::ApiError;
 use expenzez_api::json::Amount;
 use expenzez_api::request::Ctx;
-use expenzez_api::stores::Metered;
-use expenzez_domain::entities::{Balance, ConnectionStatus, SyncError as LastError};
-use expenzez_domain::ids::{AccountId, ConnectionId, UserId};
+use expenzez_domain::entities::ConnectionStatus;
+use expenzez_domain::ids::{AccountId, ConnectionId};
 use expenzez_domain::keys;
 use expenzez_domain::money::Currency;
 use expenzez_domain::Timestamp;
-use expenzez_store::{Capacity, Query, Table};
+use expenzez_store::Table;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// Shortest gap between two syncs of one connection asked for by the user.
 pub const REFRESH_MIN_INTERVAL_SECS: i64 = 60;
-
-/// What the banking handlers need, built once per instance.
-pub struct Banking<P> {
-    pub table: Table,
-    pub provider: Arc<P>,
-    pub settings: Arc<SyncSettings>,
-    /// Where a new connection's first sync is sent (`SYNC_QUEUE_URL`).
-    pub queue: Option<Arc<SyncQueue>>,
-    /// Redirect URIs and lifetimes for connecting (`BANK_REDIRECT_URIS`).
-    pub connect: Option<Arc<ConnectSettings>>,
-}
-
-impl<P> Clone for Banking<P> {
-    fn clone(&self) -> Self {
-        Self {
-            table: self.table.clone(),
-            provider: self.provider.clone(),
-            settings: self.settings.clone(),
-            queue: self.queue.clone(),
-            connect: self.connect.clone(),
-        }
-    }
-}
-
-impl<P> Banking<P> {
-    pub fn new(table: Table, provider: P) -> Self {
-        Self { table, provider: Arc::new(provider), settings: Arc::new(SyncSettings::default()), queue: None, connect: None }
-    }
-}
-
-impl Banking<AnyProvider> {
-    /// For a banking Lambda's `main`: tracing, the table (with a field cipher
-    /// when `FIELD_KEY_PROVIDER` is set), the provider (`BANK_PROVIDER`), the
-    /// sync queue (`SYNC_QUEUE_URL`, optional), the notification queue of the
-    /// sync and the callback (`NOTIFICATION_QUEUE_URL`, optional) and the connect settings
-    /// (`BANK_REDIRECT_URIS`, required when `needs_connect`).
-    pub async fn from_env(needs_connect: bool) -> Result<Self, lambda_http::Error> {
-        let table = expenzez_api::config::init().await?;
-        let provider = AnyProvider::from_env(table.now())?;
-        let connect = ConnectSettings::from_env();
-        if needs_connect && connect.is_none() {
-            return Err(LambdaError::Config("BANK_REDIRECT_URIS").into());
-        }
-        let mut b = Banking::new(table, provider);
-        b.settings = Arc::new(SyncSettings::from_env().await);
-        b.queue = SyncQueue::from_env().await.map(Arc::new);
-        b.connect = connect.map(Arc::new);
-        Ok(b)
-    }
-}
-
-impl<P: BankProvider + 'static> Metered for Banking<P> {
-    fn metered(&self) -> Self {
-        Self { table: self.table.metered(), ..self.clone() }
-    }
-    fn consumed(&self) -> Capacity {
-        self.table.consumed()
-    }
-    fn now(&self) -> Timestamp {
-        self.table.now()
-    }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ConnectionRow {
-    connection_id: ConnectionId,
-    bank_name: String,
-    bank_logo: Option<String>,
-    status: ConnectionStatus,
-    last_sync: Option<Timestamp>,
-    next_sync: Option<Timestamp>,
-    last_error: Option<LastError>,
-    created_at: Timestamp,
-}
-
-const CONNECTION_FIELDS: &[&str] = &["connectionId", "bankName", "bankLogo", "status", "lastSync", "nextSync", "lastError", "createdAt"];
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AccountRow {
-    account_id: AccountId,
-    connection_id: ConnectionId,
-    account_type: expenzez_domain::entities::AccountType,
-    currency: Currency,
-    account_number_masked: Option<String>,
-    sort_code_masked: Option<String>,
-    balance: Balance,
-    last_sync_at: Timestamp,
-}
-
-const ACCOUNT_FIELDS: &[&str] =
-    &["accountId", "connectionId", "accountType", "currency", "accountNumberMasked", "sortCodeMasked", "balance", "lastSyncAt"];
-
-pub(crate) async fn rows<T: serde::de::DeserializeOwned>(
-    table: &Table,
-    user: &UserId,
-    prefix: &str,
-    fields: &[&str],
-) -> Result<Vec<T>, ApiError> {
-    let q = Query::table(user.as_str(), keys::user_pk(user)).begins_with(prefix).project(fields);
-    Ok(table.query_all_as(&q).await?)
-}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -157,8 +46,8 @@ struct ConnectedBank {
 pub async fn connected(table: Table, ctx: Ctx) -> Result<Reply, ApiError> {
     let user = ctx.user()?.clone();
     let (connections, accounts) = tokio::try_join!(
-        rows::<ConnectionRow>(&table, &user, keys::prefix::BANK, CONNECTION_FIELDS),
-        rows::<AccountRow>(&table, &user, keys::prefix::ACCOUNT, ACCOUNT_FIELDS),
+        rows::<ConnectionRow>(&table, &user, keys::prefix::BANK),
+        rows::<AccountRow>(&table, &user, keys::prefix::ACCOUNT),
     )?;
     let by_id: BTreeMap<&ConnectionId, &ConnectionRow> = connections.iter().map(|c| (&c.connection_id, c)).collect();
     let banks: Vec<ConnectedBank> = accounts
@@ -212,7 +101,7 @@ pub async fn refresh<P: BankProvider + 'static>(b: Banking<P>, ctx: Ctx) -> Resu
     let user = ctx.user()?.clone();
     let _: RefreshRequest = ctx.json()?;
     let now = b.table.now();
-    let connections = rows::<ConnectionRow>(&b.table, &user, keys::prefix::BANK, CONNECTION_FIELDS).await?;
+    let connections = rows::<ConnectionRow>(&b.table, &user, keys::prefix::BANK).await?;
     let syncable: Vec<&ConnectionRow> =
         connections.iter().filter(|c| matches!(c.status, ConnectionStatus::Active | ConnectionStatus::Error)).collect();
     let mut stats = RefreshStats::default();
