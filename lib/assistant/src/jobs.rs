@@ -45,7 +45,7 @@ struct IndexRow {
 /// Every sort key of the GSI1 partitions `pks` (read in parallel).
 async fn index_keys(table: &Table, pks: Vec<String>) -> Result<Vec<String>, StoreError> {
     let shards = pks.into_iter().map(|pk| async move {
-        let q = Query::index("system", Index::Gsi1, pk).project(&[keys::GSI1SK]);
+        let q = Query::index("system", Index::Gsi1, pk).project_as::<IndexRow>();
         Ok::<_, StoreError>(table.query_all_as::<IndexRow>(&q).await?.into_iter().map(|r| r.gsi1sk).collect::<Vec<_>>())
     });
     Ok(futures::future::try_join_all(shards).await?.into_iter().flatten().collect())
